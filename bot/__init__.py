@@ -1,0 +1,1 @@
+"""Preflight's platform-neutral core: settings, the checklist service, the conversation, reminders, the CLI."""

@@ -1,0 +1,81 @@
+"""Configuration from the environment and `.env`, with the names each ecosystem's documentation uses."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, validation_alias="PREFLIGHT_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    secret_key: SecretStr | None = Field(default=None, validation_alias="PREFLIGHT_SECRET_KEY")
+    timezone: str = Field(default="America/New_York", validation_alias="PREFLIGHT_TIMEZONE")
+    backup_max_age_days: int = Field(default=7, ge=1, validation_alias="PREFLIGHT_BACKUP_MAX_AGE_DAYS")
+    invoice_volume_warn_per_month: int = Field(
+        default=2000, ge=1, validation_alias="PREFLIGHT_INVOICE_VOLUME_WARN_PER_MONTH"
+    )
+
+    # QuickBooks Online (Intuit OAuth 2.0)
+    qbo_client_id: str | None = Field(default=None, validation_alias="QBO_CLIENT_ID")
+    qbo_client_secret: SecretStr | None = Field(default=None, validation_alias="QBO_CLIENT_SECRET")
+    qbo_redirect_uri: str | None = Field(default=None, validation_alias="QBO_REDIRECT_URI")
+    qbo_environment: str = Field(default="sandbox", validation_alias="QBO_ENVIRONMENT")
+    qbo_api_base: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("QBO_API_BASE", "QBO_API_BASE_URL"),
+        description="Overrides the v3 API base, e.g. http://127.0.0.1:9001/v3 for the sandbox simulator.",
+    )
+    qbo_realm_id: str | None = Field(default=None, validation_alias="QBO_REALM_ID")
+    qbo_refresh_token: SecretStr | None = Field(default=None, validation_alias="QBO_REFRESH_TOKEN")
+
+    # Finale Inventory
+    finale_account: str | None = Field(default=None, validation_alias="FINALE_ACCOUNT")
+    finale_api_key: SecretStr | None = Field(default=None, validation_alias="FINALE_API_KEY")
+    finale_api_secret: SecretStr | None = Field(default=None, validation_alias="FINALE_API_SECRET")
+    finale_base_url: str = Field(default="https://app.finaleinventory.com", validation_alias="FINALE_BASE_URL")
+    finale_average_cost_report_url: str | None = Field(
+        default=None, validation_alias="FINALE_AVERAGE_COST_REPORT_URL"
+    )
+    finale_inventory_value_report_url: str | None = Field(
+        default=None, validation_alias="FINALE_INVENTORY_VALUE_REPORT_URL"
+    )
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")
+
+    public_url: str = Field(default="http://localhost:3000", validation_alias="PREFLIGHT_PUBLIC_URL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="PREFLIGHT_LOG_LEVEL"
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or a SQLite file in the data directory (zero set-up)."""
+        if self.database_url:
+            url = self.database_url
+            # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants an explicit dialect+driver.
+            if url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+            elif url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'preflight.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

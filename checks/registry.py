@@ -1,0 +1,154 @@
+"""The check registry, modelled on Django's system checks: stable slugs, declared needs, results as data.
+
+A check is a pure function `(snapshot, answers) -> CheckResult`. The registry decides what is generic to
+every check: a recorded "not applicable", a failed source (`error`, never a silent pass), and whether the
+result counts as cleared.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from checks.answers import Answers
+from checks.results import CheckResult, Status
+from checks.snapshot import Need, Snapshot
+
+CheckFunc = Callable[[Snapshot, Answers], CheckResult]
+NeedsFunc = Callable[[Answers], frozenset[Need]]
+
+
+class Kind(enum.StrEnum):
+    AUTOMATIC = "automatic"
+    AUTOMATIC_CONFIRMATION = "automatic + confirmation"
+    AUTOMATIC_ACKNOWLEDGEMENT = "automatic + acknowledgement"
+    INPUT = "input"
+    INPUT_AUTOMATIC = "input + automatic"
+    CONFIRMATION = "confirmation"
+
+
+class UnknownCheckError(KeyError):
+    def __init__(self, slug: str, known: Sequence[str]) -> None:
+        super().__init__(slug)
+        self.slug = slug
+        self.known = tuple(known)
+
+    def __str__(self) -> str:
+        return f"There is no check called {self.slug!r}. The checks are: {', '.join(self.known)}."
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    slug: str
+    title: str
+    kind: Kind
+    order: int
+    why: str  # in plain words: why this precondition matters
+    func: CheckFunc
+    needs: NeedsFunc
+    depends_on_enable_date: bool = False
+    allow_not_applicable: bool = False
+
+    def run(self, snapshot: Snapshot, answers: Answers) -> CheckResult:
+        na = answers.not_applicable.get(self.slug)
+        if na is not None and self.allow_not_applicable:
+            result = CheckResult(
+                slug=self.slug,
+                status=Status.NOT_APPLICABLE,
+                summary=f"Marked not applicable by {na.user_name}: {na.value}",
+            )
+        else:
+            failed = [snapshot.errors[n] for n in sorted(self.needs(answers)) if n in snapshot.errors]
+            if failed:
+                result = CheckResult(
+                    slug=self.slug,
+                    status=Status.ERROR,
+                    summary="Could not check: " + "; ".join(e.message for e in failed),
+                    hint="Fix the connection named above, then run the check again. Until then this item stays open.",
+                )
+            else:
+                result = self.func(snapshot, answers)
+        return replace(result, cleared=is_cleared(result, answers))
+
+
+def is_cleared(result: CheckResult, answers: Answers) -> bool:
+    if result.status in (Status.PASS, Status.NOT_APPLICABLE):
+        return True
+    return result.status is Status.WARN and answers.acknowledged(result.slug, result.ack_key)
+
+
+class CheckRegistry:
+    def __init__(self) -> None:
+        self._specs: dict[str, CheckSpec] = {}
+
+    def register(
+        self,
+        *,
+        slug: str,
+        title: str,
+        kind: Kind,
+        order: int,
+        why: str,
+        needs: Iterable[Need] | NeedsFunc = (),
+        depends_on_enable_date: bool = False,
+        allow_not_applicable: bool = False,
+    ) -> Callable[[CheckFunc], CheckFunc]:
+        if slug in self._specs:
+            raise ValueError(f"A check called {slug!r} is already registered.")
+        if callable(needs):
+            needs_func: NeedsFunc = needs
+        else:
+            fixed = frozenset(needs)
+
+            def needs_func(_answers: Answers) -> frozenset[Need]:
+                return fixed
+
+        def decorator(func: CheckFunc) -> CheckFunc:
+            self._specs[slug] = CheckSpec(
+                slug=slug,
+                title=title,
+                kind=kind,
+                order=order,
+                why=why,
+                func=func,
+                needs=needs_func,
+                depends_on_enable_date=depends_on_enable_date,
+                allow_not_applicable=allow_not_applicable,
+            )
+            return func
+
+        return decorator
+
+    def all(self) -> list[CheckSpec]:
+        return sorted(self._specs.values(), key=lambda s: s.order)
+
+    def slugs(self) -> list[str]:
+        return [s.slug for s in self.all()]
+
+    def get(self, slug: str) -> CheckSpec:
+        try:
+            return self._specs[slug.strip().lower()]
+        except KeyError:
+            raise UnknownCheckError(slug, self.slugs()) from None
+
+    def select(self, slugs: Iterable[str] | None = None) -> list[CheckSpec]:
+        """The named checks in walkthrough order; all of them when none (or "all") is named."""
+        wanted = [s for s in (slugs or ()) if s.strip().lower() != "all"]
+        if not wanted:
+            return self.all()
+        chosen = {self.get(s).slug for s in wanted}
+        return [s for s in self.all() if s.slug in chosen]
+
+    def needs(self, specs: Iterable[CheckSpec], answers: Answers) -> frozenset[Need]:
+        out: set[Need] = set()
+        for spec in specs:
+            out |= spec.needs(answers)
+        return frozenset(out)
+
+    def run(self, snapshot: Snapshot, answers: Answers, slugs: Iterable[str] | None = None) -> list[CheckResult]:
+        return [spec.run(snapshot, answers) for spec in self.select(slugs)]
+
+
+registry = CheckRegistry()
+register = registry.register

@@ -1,0 +1,85 @@
+"""What a check returns: results as data, in the spirit of Django's CheckMessage."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    NEEDS_INPUT = "needs_input"
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+
+
+class Pending(enum.StrEnum):
+    """The input a person still has to give before a check can clear."""
+
+    CONFIRM = "confirm"
+    ACKNOWLEDGE = "acknowledge"
+    ENABLE_DATE = "enable_date"
+    REVENUE_ANSWER = "revenue_answer"
+    BACKUP = "backup"
+    FINALE_BALANCE = "finale_balance"
+    CONNECT_QBO = "connect_qbo"
+    CONNECT_FINALE = "connect_finale"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One object a check found: a QBO item, a Finale product, a sales order..."""
+
+    kind: str  # "qbo_item", "finale_product", "sales_order", "sale_source", "account", ...
+    id: str
+    name: str
+    detail: str = ""
+    quantity: Decimal | None = None
+    amount: Decimal | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "detail": self.detail,
+            "quantity": None if self.quantity is None else str(self.quantity),
+            "amount": None if self.amount is None else str(self.amount),
+            "extra": dict(self.extra),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    slug: str
+    status: Status
+    summary: str
+    hint: str = ""
+    findings: tuple[Finding, ...] = ()
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    pending: Pending | None = None
+    # What an acknowledgement must match to clear a warning (e.g. the total being moved). When the
+    # facts change, an older acknowledgement no longer clears the check.
+    ack_key: str | None = None
+    cleared: bool = False
+
+    @property
+    def blocking(self) -> bool:
+        return not self.cleared
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "slug": self.slug,
+            "status": self.status.value,
+            "summary": self.summary,
+            "hint": self.hint,
+            "findings": [f.as_dict() for f in self.findings],
+            "amounts": {k: str(v) for k, v in self.amounts.items()},
+            "pending": None if self.pending is None else self.pending.value,
+            "cleared": self.cleared,
+        }

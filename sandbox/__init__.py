@@ -1,0 +1,1 @@
+"""Local simulators of the QuickBooks Online and Finale APIs, and the sample companies they serve."""
