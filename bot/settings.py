@@ -13,7 +13,7 @@ DEFAULT_DATA_DIR = Path("data")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, validation_alias="PREFLIGHT_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
@@ -42,9 +42,7 @@ class Settings(BaseSettings):
     finale_api_key: SecretStr | None = Field(default=None, validation_alias="FINALE_API_KEY")
     finale_api_secret: SecretStr | None = Field(default=None, validation_alias="FINALE_API_SECRET")
     finale_base_url: str = Field(default="https://app.finaleinventory.com", validation_alias="FINALE_BASE_URL")
-    finale_average_cost_report_url: str | None = Field(
-        default=None, validation_alias="FINALE_AVERAGE_COST_REPORT_URL"
-    )
+    finale_average_cost_report_url: str | None = Field(default=None, validation_alias="FINALE_AVERAGE_COST_REPORT_URL")
     finale_inventory_value_report_url: str | None = Field(
         default=None, validation_alias="FINALE_INVENTORY_VALUE_REPORT_URL"
     )
@@ -79,3 +77,10 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def with_overrides(settings: Settings, values: dict[str, object]) -> Settings:
+    """A copy with some fields replaced, validated like the environment would be (secrets stay SecretStr)."""
+    merged = settings.model_dump()
+    merged.update(values)
+    return Settings.model_validate(merged)

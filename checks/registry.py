@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from checks.answers import Answers
-from checks.results import CheckResult, Status
-from checks.snapshot import Need, Snapshot
+from checks.results import CheckResult, Pending, Status
+from checks.snapshot import Need, Snapshot, SourceError
 
 CheckFunc = Callable[[Snapshot, Answers], CheckResult]
 NeedsFunc = Callable[[Answers], frozenset[Need]]
@@ -49,6 +49,9 @@ class CheckSpec:
     needs: NeedsFunc
     depends_on_enable_date: bool = False
     allow_not_applicable: bool = False
+    # Needs whose failure the check reports itself (e.g. admin-access turns a rejected connection into a
+    # `fail` with a reconnect hint). Such a check must never pass on a failed source.
+    handles_failures: frozenset[Need] = frozenset()
 
     def run(self, snapshot: Snapshot, answers: Answers) -> CheckResult:
         na = answers.not_applicable.get(self.slug)
@@ -59,17 +62,36 @@ class CheckSpec:
                 summary=f"Marked not applicable by {na.user_name}: {na.value}",
             )
         else:
-            failed = [snapshot.errors[n] for n in sorted(self.needs(answers)) if n in snapshot.errors]
-            if failed:
-                result = CheckResult(
-                    slug=self.slug,
-                    status=Status.ERROR,
-                    summary="Could not check: " + "; ".join(e.message for e in failed),
-                    hint="Fix the connection named above, then run the check again. Until then this item stays open.",
-                )
-            else:
-                result = self.func(snapshot, answers)
+            failed = [
+                snapshot.errors[n]
+                for n in sorted(self.needs(answers))
+                if n in snapshot.errors and n not in self.handles_failures
+            ]
+            result = source_error_result(self.slug, failed) if failed else self.func(snapshot, answers)
         return replace(result, cleared=is_cleared(result, answers))
+
+
+def source_error_result(slug: str, failed: Sequence[SourceError]) -> CheckResult:
+    """`error` for failed sources; when a source rejected the credentials, ask for a reconnection."""
+    rejected = [e for e in failed if e.auth]
+    pending: Pending | None = None
+    hint = "Fix the connection named above, then run the check again. Until then this item stays open."
+    if rejected:
+        qbo = any(e.need.source == "QuickBooks Online" for e in rejected)
+        pending = Pending.CONNECT_QBO if qbo else Pending.CONNECT_FINALE
+        which = "QuickBooks Online" if qbo else "Finale"
+        command = "connect qbo" if qbo else "connect finale"
+        hint = (
+            f"{which} rejected Preflight's connection. An owner reconnects it with `{command}`, "
+            "then runs the check again. Until then this item stays open."
+        )
+    return CheckResult(
+        slug=slug,
+        status=Status.ERROR,
+        summary="Could not check: " + "; ".join(dict.fromkeys(e.message for e in failed)),
+        hint=hint,
+        pending=pending,
+    )
 
 
 def is_cleared(result: CheckResult, answers: Answers) -> bool:
@@ -93,6 +115,7 @@ class CheckRegistry:
         needs: Iterable[Need] | NeedsFunc = (),
         depends_on_enable_date: bool = False,
         allow_not_applicable: bool = False,
+        handles_failures: Iterable[Need] = (),
     ) -> Callable[[CheckFunc], CheckFunc]:
         if slug in self._specs:
             raise ValueError(f"A check called {slug!r} is already registered.")
@@ -115,6 +138,7 @@ class CheckRegistry:
                 needs=needs_func,
                 depends_on_enable_date=depends_on_enable_date,
                 allow_not_applicable=allow_not_applicable,
+                handles_failures=frozenset(handles_failures),
             )
             return func
 
@@ -146,7 +170,9 @@ class CheckRegistry:
             out |= spec.needs(answers)
         return frozenset(out)
 
-    def run(self, snapshot: Snapshot, answers: Answers, slugs: Iterable[str] | None = None) -> list[CheckResult]:
+    def run(
+        self, snapshot: Snapshot, answers: Answers, slugs: Iterable[str] | None = None
+    ) -> list[CheckResult]:
         return [spec.run(snapshot, answers) for spec in self.select(slugs)]
 
 

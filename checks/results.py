@@ -81,5 +81,6 @@ class CheckResult:
             "findings": [f.as_dict() for f in self.findings],
             "amounts": {k: str(v) for k, v in self.amounts.items()},
             "pending": None if self.pending is None else self.pending.value,
+            "ack_key": self.ack_key,
             "cleared": self.cleared,
         }

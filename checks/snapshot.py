@@ -144,6 +144,8 @@ class SalesOrder:
 class SourceError:
     need: Need
     message: str
+    # True when the source rejected the credentials even after a token refresh: an owner must reconnect.
+    auth: bool = False
 
 
 @dataclass(frozen=True)

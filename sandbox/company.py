@@ -119,8 +119,9 @@ class QboCompanyRec:
         return sum((p.amount for p in self.ledger if p.account_id == account_id and p.txn_date <= on), Decimal("0"))
 
     def next_id(self) -> str:
-        ids = [int(x.id) for x in [*self.items, *self.accounts, *self.transactions, *self.journal_entries]]
-        return str(max(ids, default=0) + 1)
+        ids = [r.id for r in self.items] + [r.id for r in self.accounts]
+        ids += [r.id for r in self.transactions] + [r.id for r in self.journal_entries]
+        return str(max((int(i) for i in ids if i.isdigit()), default=0) + 1)
 
 
 # ---------------------------------------------------------------- Finale Inventory

@@ -1,0 +1,817 @@
+"""The checklist service: the one place that runs checks, records answers and decides what is outstanding.
+
+Every surface (Slack, Teams, the console, the scheduler) goes through it. It authorises owners, validates
+input before changing anything, and keeps the confirmation log append-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.checklist.errors import InputError, NotFoundError, NotOwnerError
+from bot.checklist.views import Actor, Change, ChecklistStatus, ChecklistView, ScopeKey
+from bot.settings import Settings
+from checks import export as check_export
+from checks.answers import Answers, Confirmation
+from checks.registry import CheckRegistry
+from checks.registry import registry as default_registry
+from checks.results import CheckResult, Status
+from checks.snapshot import QboCompany
+from checks.sources.errors import SourceError
+from checks.sources.loader import FinaleReader, LoadPlan, QboReader, load_snapshot
+from storage import models as db
+
+log = logging.getLogger(__name__)
+
+# Checks whose result depends on the enable date: re-run when it changes.
+DEPENDS_ON_ENABLE_DATE = (
+    "enable-date",
+    "inventory-items",
+    "average-cost",
+    "revenue-invoices",
+    "opening-balance",
+)
+OAUTH_STATE_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class QboConnectionData:
+    realm_id: str
+    access_token: str | None
+    refresh_token: str
+    access_token_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FinaleConnectionData:
+    account: str
+    base_url: str
+    api_key: str
+    api_secret: str
+    report_urls: dict[str, str]
+
+
+class SourceFactory(Protocol):
+    """Builds the QBO and Finale readers for a checklist's stored connections."""
+
+    def qbo(
+        self, data: QboConnectionData, on_tokens: Callable[[str | None, str, datetime | None], None]
+    ) -> QboReader: ...
+
+    def finale(self, data: FinaleConnectionData) -> AbstractAsyncContextManager[FinaleReader]: ...
+
+    def qbo_authorization_url(self, state: str) -> str: ...
+
+    def qbo_exchange_code(self, code: str, realm_id: str) -> QboConnectionData: ...
+
+    async def finale_check_credentials(self, data: FinaleConnectionData) -> None: ...
+
+
+class ChecklistService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        sources: SourceFactory,
+        *,
+        registry: CheckRegistry = default_registry,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.sources = sources
+        self.registry = registry
+        self.clock = clock
+        # One check run at a time per checklist: a second request waits and then sees fresh results.
+        self._run_locks: dict[int, asyncio.Lock] = {}
+        self._close_dates: dict[int, date | None] = {}
+
+    # ------------------------------------------------------------ checklists
+
+    def find(self, scope: ScopeKey) -> ChecklistView | None:
+        with self.sessions() as s:
+            row = s.scalars(
+                select(db.Checklist)
+                .join(db.Workspace)
+                .where(
+                    db.Workspace.platform == db.Platform(scope.platform),
+                    db.Workspace.external_id == scope.workspace_id,
+                    db.Checklist.channel_id == scope.channel_id,
+                )
+            ).one_or_none()
+            return None if row is None else self._view(s, row)
+
+    def get(self, checklist_id: int) -> ChecklistView:
+        with self.sessions() as s:
+            return self._view(s, self._row(s, checklist_id))
+
+    def start(self, scope: ScopeKey, actor: Actor, company_label: str | None = None) -> tuple[ChecklistView, bool]:
+        """Create the channel's checklist with the caller as its first owner; return (view, created)."""
+        existing = self.find(scope)
+        if existing is not None:
+            return existing, False
+        label = (company_label or "").strip()[:200] or "your company"
+        with self.sessions.begin() as s:
+            ws = s.scalars(
+                select(db.Workspace).where(
+                    db.Workspace.platform == db.Platform(scope.platform),
+                    db.Workspace.external_id == scope.workspace_id,
+                )
+            ).one_or_none()
+            if ws is None:
+                ws = db.Workspace(
+                    platform=db.Platform(scope.platform),
+                    external_id=scope.workspace_id,
+                    name=scope.workspace_name,
+                )
+                s.add(ws)
+                s.flush()
+            row = db.Checklist(
+                workspace_id=ws.id,
+                channel_id=scope.channel_id,
+                company_label=label,
+                reminder_timezone=self.settings.timezone,
+            )
+            s.add(row)
+            s.flush()
+            s.add(
+                db.Owner(
+                    checklist_id=row.id,
+                    user_id=actor.user_id,
+                    display_name=actor.name,
+                    added_by=actor.user_id,
+                )
+            )
+            checklist_id = row.id
+        return self.get(checklist_id), True
+
+    def add_owner(self, checklist_id: int, actor: Actor, new_owner: Actor) -> None:
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "add owners")
+            exists = s.scalars(
+                select(db.Owner).where(db.Owner.checklist_id == checklist_id, db.Owner.user_id == new_owner.user_id)
+            ).one_or_none()
+            if exists is None:
+                s.add(
+                    db.Owner(
+                        checklist_id=checklist_id,
+                        user_id=new_owner.user_id,
+                        display_name=new_owner.name,
+                        added_by=actor.user_id,
+                    )
+                )
+
+    def require_owner(self, checklist_id: int, actor: Actor, what: str = "do that") -> None:
+        with self.sessions() as s:
+            self._require_owner(s, checklist_id, actor, what)
+
+    def timezone(self, checklist_id: int) -> ZoneInfo:
+        view = self.get(checklist_id)
+        return _zone(view.timezone)
+
+    def today(self, checklist_id: int) -> date:
+        return self.clock().astimezone(self.timezone(checklist_id)).date()
+
+    # ------------------------------------------------------------ status
+
+    def status(self, checklist_id: int) -> ChecklistStatus:
+        with self.sessions() as s:
+            row = self._row(s, checklist_id)
+            view = self._view(s, row)
+            records = s.scalars(
+                select(db.CheckResultRecord)
+                .where(db.CheckResultRecord.checklist_id == checklist_id)
+                .order_by(db.CheckResultRecord.id)
+            ).all()
+            latest: dict[str, db.CheckResultRecord] = {}
+            previous_status: dict[str, tuple[str, datetime]] = {}
+            for rec in records:
+                prior = latest.get(rec.slug)
+                if prior is not None and prior.status != rec.status:
+                    previous_status[rec.slug] = (prior.status.value, rec.created_at)
+                latest[rec.slug] = rec
+            answers = self._answers(s, row, view)
+            results = {slug: rec.to_result() for slug, rec in latest.items()}
+            # Clearing follows the answers as they are now (a new acknowledgement clears at once).
+            results = {slug: _with_cleared(r, answers) for slug, r in results.items()}
+            changes = tuple(
+                Change(slug, before, latest[slug].status.value, since)
+                for slug, (before, since) in previous_status.items()
+                if self.clock() - since < timedelta(days=7)
+            )
+            confirmations = tuple(self._log(s, checklist_id))
+            return ChecklistStatus(
+                checklist=view,
+                specs=tuple(self.registry.all()),
+                results=results,
+                checked_at={slug: rec.created_at for slug, rec in latest.items()},
+                changes=changes,
+                confirmations=confirmations,
+                finale_balance=answers.finale_balance,
+                backup_date=answers.backup_date,
+            )
+
+    async def run_checks(
+        self, checklist_id: int, actor: Actor | None, slugs: Sequence[str] | None = None
+    ) -> ChecklistStatus:
+        specs = self.registry.select(slugs)
+        lock = self._run_locks.setdefault(checklist_id, asyncio.Lock())
+        async with lock:
+            with self.sessions() as s:
+                row = self._row(s, checklist_id)
+                view = self._view(s, row)
+                answers = self._answers(s, row, view)
+                qbo_data = self._qbo_data(s, checklist_id)
+                finale_data = self._finale_data(s, checklist_id)
+            plan = LoadPlan(
+                needs=self.registry.needs(specs, answers),
+                today=answers.today,
+                enable_date=view.enable_date,
+                enable_date_decided=view.enable_date_decided,
+            )
+            started = self.clock()
+            qbo = self._qbo_reader(checklist_id, qbo_data) if qbo_data else None
+            if finale_data is not None:
+                async with self.sources.finale(finale_data) as finale:
+                    snapshot = await load_snapshot(plan, qbo=qbo, finale=finale, now=started)
+            else:
+                snapshot = await load_snapshot(plan, qbo=qbo, finale=None, now=started)
+            if snapshot.company is not None:
+                self._close_dates[checklist_id] = snapshot.company.book_close_date
+            # Checks and storage can be heavy for large companies: keep the event loop free for other chats.
+            results = await asyncio.to_thread(lambda: [spec.run(snapshot, answers) for spec in specs])
+            await asyncio.to_thread(self._store_run, checklist_id, actor, specs, results, started)
+        return self.status(checklist_id)
+
+    def _store_run(
+        self,
+        checklist_id: int,
+        actor: Actor | None,
+        specs: Sequence[object],
+        results: Iterable[CheckResult],
+        started: datetime,
+    ) -> None:
+        finished = self.clock()
+        with self.sessions.begin() as s:
+            run = db.CheckRun(
+                checklist_id=checklist_id,
+                started_at=started,
+                finished_at=finished,
+                triggered_by=actor.user_id if actor else "reminder",
+                slugs=[r.slug for r in results],
+            )
+            s.add(run)
+            s.flush()
+            for result in results:
+                record = db.CheckResultRecord.from_result(result, checklist_id=checklist_id, created_at=finished)
+                record.run_id = run.id
+                s.add(record)
+        self._refresh_state(checklist_id)
+
+    def _refresh_state(self, checklist_id: int) -> None:
+        status = self.status(checklist_id)
+        wanted = db.ChecklistState.READY if status.ready else db.ChecklistState.OPEN
+        with self.sessions.begin() as s:
+            row = self._row(s, checklist_id)
+            if row.state != wanted:
+                row.state = wanted
+
+    # ------------------------------------------------------------ answers (owners only)
+
+    def confirm(self, checklist_id: int, actor: Actor, slug: str, shown_text: str) -> None:
+        spec = self.registry.get(slug)
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "confirm")
+            self._append(s, checklist_id, actor, spec.slug, db.ConfirmationKind.CONFIRM, None, "confirmed", shown_text)
+
+    def acknowledge(self, checklist_id: int, actor: Actor, slug: str, ack_key: str, shown_text: str) -> None:
+        spec = self.registry.get(slug)
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "acknowledge warnings")
+            latest = s.scalars(
+                select(db.CheckResultRecord)
+                .where(db.CheckResultRecord.checklist_id == checklist_id, db.CheckResultRecord.slug == spec.slug)
+                .order_by(db.CheckResultRecord.id.desc())
+                .limit(1)
+            ).one_or_none()
+            current = latest.ack_key if latest else None
+            if current is None:
+                raise InputError(f"There is no warning to acknowledge for “{spec.title}”. Run `check {spec.slug}`.")
+            if ack_key and ack_key != current:
+                raise InputError(
+                    f"The figures changed since that message: it now reads “{latest.summary if latest else ''}”. "
+                    "Review the new figures and acknowledge again."
+                )
+            self._append(s, checklist_id, actor, spec.slug, db.ConfirmationKind.ACKNOWLEDGE, None, current, shown_text)
+
+    def mark_not_applicable(self, checklist_id: int, actor: Actor, slug: str, reason: str) -> None:
+        spec = self.registry.get(slug)
+        if not spec.allow_not_applicable:
+            raise InputError(f"“{spec.title}” cannot be marked not applicable: it must hold for every company.")
+        reason = reason.strip()
+        if not reason:
+            raise InputError("Say why this step does not apply.", field="reason")
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "mark steps not applicable")
+            self._append(
+                s,
+                checklist_id,
+                actor,
+                spec.slug,
+                db.ConfirmationKind.NOT_APPLICABLE,
+                None,
+                reason[:2000],
+                f"Marked “{spec.title}” not applicable: {reason[:2000]}",
+            )
+
+    async def set_enable_date(self, checklist_id: int, actor: Actor, value: date | None) -> list[str]:
+        """Validate against QBO's close date, record it, and re-run the checks that depend on it."""
+        self.require_owner(checklist_id, actor, "set the enable date")
+        if value is not None:
+            if value.year < 2000 or value > self.today(checklist_id) + timedelta(days=366):
+                raise InputError(
+                    f"{value.isoformat()} does not look like an enable date: pick a date from the last few years "
+                    "or within the next twelve months.",
+                    field="enable_date",
+                )
+            close = await self._book_close_date(checklist_id)
+            if close is not None and value <= close:
+                raise InputError(
+                    f"The books are closed through {close.isoformat()}, so the enable date must be after it. "
+                    f"Pick {(close + timedelta(days=1)).isoformat()} or later, or change the closing date in "
+                    "QuickBooks (Settings > Account and settings > Advanced > Close the books) first.",
+                    field="enable_date",
+                )
+        with self.sessions.begin() as s:
+            row = self._row(s, checklist_id)
+            before = (row.enable_date, row.enable_date_decided)
+            row.enable_date = value
+            row.enable_date_decided = True
+            shown = f"Enable date set to {value.isoformat() if value else 'blank (push the whole history)'}"
+            self._append(
+                s,
+                checklist_id,
+                actor,
+                "enable-date",
+                db.ConfirmationKind.ANSWER,
+                "enable_date",
+                value.isoformat() if value else "",
+                shown,
+            )
+            if before[1] and before[0] != value:
+                # A balance typed for the old D-1 no longer applies to the new one.
+                for entry in self._effective(s, checklist_id):
+                    if entry.field == "finale_balance":
+                        self._append(
+                            s,
+                            checklist_id,
+                            actor,
+                            entry.slug,
+                            db.ConfirmationKind.WITHDRAW,
+                            entry.field,
+                            entry.value,
+                            "Withdrawn because the enable date changed",
+                            withdraws=entry.id,
+                        )
+        await self.run_checks(checklist_id, actor, list(DEPENDS_ON_ENABLE_DATE))
+        return [s for s in DEPENDS_ON_ENABLE_DATE if s != "enable-date"]
+
+    def set_revenue(self, checklist_id: int, actor: Actor, pushed: bool) -> None:
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "answer for the checklist")
+            row = self._row(s, checklist_id)
+            row.revenue_pushed = pushed
+            text = "Finale will push sales revenue" if pushed else "Finale will not push sales revenue"
+            self._append(
+                s,
+                checklist_id,
+                actor,
+                "revenue-invoices",
+                db.ConfirmationKind.ANSWER,
+                "revenue_pushed",
+                "yes" if pushed else "no",
+                text,
+            )
+
+    def record_backup(self, checklist_id: int, actor: Actor, backup_date: date, reference: str | None) -> None:
+        today = self.today(checklist_id)
+        if backup_date > today:
+            raise InputError(
+                f"{backup_date.isoformat()} is in the future. Give the date the backup was actually made.",
+                field="backup_date",
+            )
+        reference = (reference or "").strip()[:300] or None
+        value = backup_date.isoformat() + (f" (reference: {reference})" if reference else "")
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "confirm the backup")
+            self._append(
+                s,
+                checklist_id,
+                actor,
+                "backup",
+                db.ConfirmationKind.CONFIRM,
+                "backup",
+                value,
+                f"A complete backup of the QuickBooks Online company was made on {value}.",
+            )
+
+    def set_finale_balance(self, checklist_id: int, actor: Actor, amount: Decimal, offset_account: str | None) -> None:
+        if abs(amount) >= Decimal("1e12"):
+            raise InputError("That amount is too large to be an inventory balance; check the figure.", field="amount")
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "enter balances")
+            row = self._row(s, checklist_id)
+            if not row.enable_date_decided or row.enable_date is None:
+                raise InputError(
+                    "Pick the enable date first: the balance is Finale's on the day before it.",
+                    field="amount",
+                )
+            d1 = row.enable_date - timedelta(days=1)
+            self._append(
+                s,
+                checklist_id,
+                actor,
+                "opening-balance",
+                db.ConfirmationKind.ANSWER,
+                "finale_balance",
+                str(amount),
+                f"Finale's inventory asset balance on {d1.isoformat()} is {amount:,.2f}",
+            )
+            if offset_account:
+                self._append(
+                    s,
+                    checklist_id,
+                    actor,
+                    "opening-balance",
+                    db.ConfirmationKind.ANSWER,
+                    "offset_account",
+                    offset_account.strip()[:200],
+                    f"Offset account for the opening entry: {offset_account.strip()}",
+                )
+
+    def set_reminders(self, checklist_id: int, actor: Actor, schedule: str | None) -> str:
+        from bot.reminders.schedule import describe, parse_schedule
+
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "change reminders")
+            row = self._row(s, checklist_id)
+            if schedule is None:
+                row.reminders_enabled = False
+                return "Reminders for this checklist are off."
+            cron = parse_schedule(schedule)
+            row.reminder_schedule = cron
+            row.reminders_enabled = True
+            tz = row.reminder_timezone or self.settings.timezone
+            return f"I'll remind this channel {describe(cron)} ({tz}) until every item is cleared."
+
+    # ------------------------------------------------------------ connections
+
+    def qbo_connect_url(self, checklist_id: int, actor: Actor, context: dict[str, str] | None = None) -> str:
+        state = secrets.token_urlsafe(32)
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "connect QuickBooks")
+            row = self._row(s, checklist_id)
+            s.add(
+                db.OAuthState(
+                    state=state,
+                    provider="qbo",
+                    workspace_id=row.workspace_id,
+                    checklist_id=checklist_id,
+                    user_id=actor.user_id,
+                    context=context or {},
+                    expires_at=self.clock() + OAUTH_STATE_TTL,
+                )
+            )
+        return self.sources.qbo_authorization_url(state)
+
+    async def complete_qbo_connect(self, state: str, code: str, realm_id: str) -> tuple[ChecklistView, dict[str, str]]:
+        """The Intuit callback: consume the state once, exchange the code, store the tokens encrypted."""
+        with self.sessions.begin() as s:
+            record = db.OAuthState.consume(s, state, self.clock())
+            if record is None:
+                raise InputError(
+                    "This QuickBooks link has expired or was already used. Ask for a new one with `connect qbo`."
+                )
+            checklist_id, user_id, context = record.checklist_id, record.user_id, dict(record.context)
+        if not re.fullmatch(r"[0-9]{1,32}", realm_id or ""):
+            raise InputError("QuickBooks did not say which company was connected. Try `connect qbo` again.")
+        data = await asyncio.to_thread(self.sources.qbo_exchange_code, code, realm_id)
+        reader = self._qbo_reader(checklist_id, data)
+        company: QboCompany = await asyncio.to_thread(reader.company)
+        with self.sessions.begin() as s:
+            conn = self._connection(s, checklist_id, db.ConnectionKind.QBO) or db.Connection(
+                checklist_id=checklist_id, kind=db.ConnectionKind.QBO
+            )
+            conn.realm_id = realm_id
+            conn.access_token = data.access_token
+            conn.refresh_token = data.refresh_token
+            conn.access_token_expires_at = data.access_token_expires_at
+            conn.company_name = company.name
+            conn.connected_by = user_id
+            conn.connected_at = self.clock()
+            s.add(conn)
+            row = self._row(s, checklist_id)
+            row.qbo_realm_id = realm_id
+            if row.company_label in (None, "", "your company"):
+                row.company_label = company.name
+        return self.get(checklist_id), context
+
+    def connect_qbo_tokens(self, checklist_id: int, actor: Actor, data: QboConnectionData, company: str) -> None:
+        """Store a QBO connection obtained out of band (the sandbox demo, or `preflight connect`)."""
+        with self.sessions.begin() as s:
+            self._require_owner(s, checklist_id, actor, "connect QuickBooks")
+            conn = self._connection(s, checklist_id, db.ConnectionKind.QBO) or db.Connection(
+                checklist_id=checklist_id, kind=db.ConnectionKind.QBO
+            )
+            conn.realm_id = data.realm_id
+            conn.access_token = data.access_token
+            conn.refresh_token = data.refresh_token
+            conn.access_token_expires_at = data.access_token_expires_at
+            conn.company_name = company
+            conn.connected_by = actor.user_id
+            s.add(conn)
+            self._row(s, checklist_id).qbo_realm_id = data.realm_id
+
+    async def connect_finale(
+        self,
+        checklist_id: int,
+        actor: Actor,
+        *,
+        account: str,
+        api_key: str,
+        api_secret: str,
+        base_url: str | None = None,
+        report_urls: dict[str, str] | None = None,
+    ) -> None:
+        """Validate the key with a live call first; only working credentials are saved (encrypted)."""
+        self.require_owner(checklist_id, actor, "connect Finale")
+        data = FinaleConnectionData(
+            account=account,
+            base_url=(base_url or self.settings.finale_base_url).rstrip("/"),
+            api_key=api_key,
+            api_secret=api_secret,
+            report_urls=dict(report_urls or self._default_report_urls()),
+        )
+        try:
+            await self.sources.finale_check_credentials(data)
+        except SourceError as exc:
+            raise InputError(str(exc), field="api_key") from None
+        with self.sessions.begin() as s:
+            conn = self._connection(s, checklist_id, db.ConnectionKind.FINALE) or db.Connection(
+                checklist_id=checklist_id, kind=db.ConnectionKind.FINALE
+            )
+            conn.account_path = data.account
+            conn.base_url = data.base_url
+            conn.api_key = data.api_key
+            conn.api_secret = data.api_secret
+            conn.report_urls = data.report_urls
+            conn.connected_by = actor.user_id
+            conn.connected_at = self.clock()
+            s.add(conn)
+
+    def _default_report_urls(self) -> dict[str, str]:
+        urls = {}
+        if self.settings.finale_average_cost_report_url:
+            urls["average_cost"] = self.settings.finale_average_cost_report_url
+        if self.settings.finale_inventory_value_report_url:
+            urls["inventory_value"] = self.settings.finale_inventory_value_report_url
+        return urls
+
+    def book_close_date(self, checklist_id: int) -> date | None:
+        """QBO's close date as last seen, without a new call (forms must open within Slack's 3 seconds)."""
+        return self._close_dates.get(checklist_id)
+
+    async def _book_close_date(self, checklist_id: int) -> date | None:
+        with self.sessions() as s:
+            data = self._qbo_data(s, checklist_id)
+        if data is None:
+            return None  # not connected: the enable-date check validates it once QBO is connected
+        try:
+            company = await asyncio.to_thread(self._qbo_reader(checklist_id, data).company)
+        except SourceError as exc:
+            raise InputError(
+                f"I could not read the closing date from QuickBooks to validate the date ({exc}). Nothing was "
+                "changed; try again in a moment.",
+                field="enable_date",
+            ) from None
+        self._close_dates[checklist_id] = company.book_close_date
+        return company.book_close_date
+
+    # ------------------------------------------------------------ exports
+
+    def deactivation_csv(self, checklist_id: int) -> bytes | None:
+        result = self.status(checklist_id).results.get("deactivation")
+        if result is None or not result.findings:
+            return None
+        return check_export.deactivation_csv(result)
+
+    def journal_entry(self, checklist_id: int) -> str | None:
+        """The opening-balance entry drafted by the last check, as text; None when none is needed."""
+        result = self.status(checklist_id).results.get("opening-balance")
+        if result is None or result.status is not Status.FAIL:
+            return None
+        entry = next((f for f in result.findings if f.kind == "journal_entry"), None)
+        return entry.detail if entry else None
+
+    # ------------------------------------------------------------ internals
+
+    def _qbo_reader(self, checklist_id: int, data: QboConnectionData) -> QboReader:
+        def persist(access: str | None, refresh: str, expires: datetime | None) -> None:
+            # Rotated refresh tokens are saved at once, in their own transaction: losing one loses the link.
+            with self.sessions.begin() as s:
+                conn = self._connection(s, checklist_id, db.ConnectionKind.QBO)
+                if conn is not None:
+                    conn.access_token = access
+                    conn.refresh_token = refresh
+                    conn.access_token_expires_at = expires
+
+        return self.sources.qbo(data, persist)
+
+    def _row(self, s: Session, checklist_id: int) -> db.Checklist:
+        row = s.get(db.Checklist, checklist_id)
+        if row is None:
+            raise NotFoundError("That checklist no longer exists. Type `start` to create one.")
+        return row
+
+    def _connection(self, s: Session, checklist_id: int, kind: db.ConnectionKind) -> db.Connection | None:
+        return s.scalars(
+            select(db.Connection).where(db.Connection.checklist_id == checklist_id, db.Connection.kind == kind)
+        ).one_or_none()
+
+    def _qbo_data(self, s: Session, checklist_id: int) -> QboConnectionData | None:
+        conn = self._connection(s, checklist_id, db.ConnectionKind.QBO)
+        if conn is None or not conn.refresh_token or not conn.realm_id:
+            return None
+        return QboConnectionData(conn.realm_id, conn.access_token, conn.refresh_token, conn.access_token_expires_at)
+
+    def _finale_data(self, s: Session, checklist_id: int) -> FinaleConnectionData | None:
+        conn = self._connection(s, checklist_id, db.ConnectionKind.FINALE)
+        if conn is None or not conn.api_key or not conn.api_secret or not conn.account_path:
+            return None
+        return FinaleConnectionData(
+            account=conn.account_path,
+            base_url=conn.base_url or self.settings.finale_base_url,
+            api_key=conn.api_key,
+            api_secret=conn.api_secret,
+            report_urls=dict(conn.report_urls or {}),
+        )
+
+    def _view(self, s: Session, row: db.Checklist) -> ChecklistView:
+        owners = s.scalars(select(db.Owner).where(db.Owner.checklist_id == row.id).order_by(db.Owner.id)).all()
+        qbo = self._connection(s, row.id, db.ConnectionKind.QBO)
+        finale = self._connection(s, row.id, db.ConnectionKind.FINALE)
+        ws = s.get(db.Workspace, row.workspace_id)
+        assert ws is not None
+        return ChecklistView(
+            id=row.id,
+            scope=ScopeKey(ws.platform.value, ws.external_id, row.channel_id, ws.name or ""),
+            company_label=row.company_label or "your company",
+            enable_date=row.enable_date,
+            enable_date_decided=row.enable_date_decided,
+            revenue_pushed=row.revenue_pushed,
+            owners=tuple(Actor(o.user_id, o.display_name or o.user_id) for o in owners),
+            timezone=row.reminder_timezone or self.settings.timezone,
+            qbo_connected=qbo is not None and bool(qbo.refresh_token),
+            qbo_company=qbo.company_name if qbo else None,
+            finale_connected=finale is not None and bool(finale.api_key),
+            finale_account=finale.account_path if finale else None,
+            state=row.state.value,
+            reminder_schedule=row.reminder_schedule,
+            reminders_enabled=row.reminders_enabled,
+            created_at=row.created_at,
+        )
+
+    def _require_owner(self, s: Session, checklist_id: int, actor: Actor, what: str) -> None:
+        owners = s.scalars(select(db.Owner).where(db.Owner.checklist_id == checklist_id)).all()
+        if any(o.user_id == actor.user_id for o in owners):
+            return
+        names = ", ".join(o.display_name or o.user_id for o in owners)
+        raise NotOwnerError(
+            f"Only owners of this checklist can {what}. The owners are {names}; one of them can add you with "
+            f"`owners add @{actor.name}`."
+        )
+
+    def _append(
+        self,
+        s: Session,
+        checklist_id: int,
+        actor: Actor,
+        slug: str,
+        kind: db.ConfirmationKind,
+        field: str | None,
+        value: str,
+        shown_text: str,
+        *,
+        withdraws: int | None = None,
+    ) -> None:
+        s.add(
+            db.Confirmation(
+                checklist_id=checklist_id,
+                slug=slug,
+                kind=kind,
+                field=field,
+                value=value,
+                shown_text=shown_text,
+                user_id=actor.user_id,
+                user_name=actor.name,
+                recorded_at=self.clock(),
+                withdraws_id=withdraws,
+            )
+        )
+        s.flush()
+
+    def _log(self, s: Session, checklist_id: int) -> list[Confirmation]:
+        rows = s.scalars(
+            select(db.Confirmation).where(db.Confirmation.checklist_id == checklist_id).order_by(db.Confirmation.id)
+        ).all()
+        return [
+            Confirmation(
+                slug=r.slug,
+                kind=r.field if r.kind is db.ConfirmationKind.ANSWER and r.field else r.kind.value,
+                value=r.value,
+                user_id=r.user_id,
+                user_name=r.user_name,
+                recorded_at=r.recorded_at,
+            )
+            for r in rows
+        ]
+
+    def _effective(self, s: Session, checklist_id: int) -> list[db.Confirmation]:
+        """The log with withdrawals applied: what currently stands."""
+        rows = s.scalars(
+            select(db.Confirmation).where(db.Confirmation.checklist_id == checklist_id).order_by(db.Confirmation.id)
+        ).all()
+        withdrawn = {r.withdraws_id for r in rows if r.kind is db.ConfirmationKind.WITHDRAW}
+        return [r for r in rows if r.kind is not db.ConfirmationKind.WITHDRAW and r.id not in withdrawn]
+
+    def _answers(self, s: Session, row: db.Checklist, view: ChecklistView) -> Answers:
+        confirmations: dict[str, Confirmation] = {}
+        acknowledgements: dict[str, Confirmation] = {}
+        not_applicable: dict[str, Confirmation] = {}
+        fields: dict[str, str] = {}
+        for r in self._effective(s, row.id):
+            entry = Confirmation(r.slug, r.kind.value, r.value, r.user_id, r.user_name, r.recorded_at)
+            if r.kind is db.ConfirmationKind.CONFIRM:
+                confirmations[r.slug] = entry
+            elif r.kind is db.ConfirmationKind.ACKNOWLEDGE:
+                acknowledgements[r.slug] = entry
+            elif r.kind is db.ConfirmationKind.NOT_APPLICABLE:
+                not_applicable[r.slug] = entry
+            if r.field:
+                fields[r.field] = r.value
+        backup_date, backup_ref = _parse_backup(fields.get("backup"))
+        balance = fields.get("finale_balance")
+        return Answers(
+            today=self.clock().astimezone(_zone(view.timezone)).date(),
+            enable_date=row.enable_date,
+            enable_date_decided=row.enable_date_decided,
+            revenue_pushed=row.revenue_pushed,
+            backup_date=backup_date,
+            backup_reference=backup_ref,
+            finale_balance=Decimal(balance) if balance else None,
+            offset_account=fields.get("offset_account"),
+            confirmations=confirmations,
+            acknowledgements=acknowledgements,
+            not_applicable=not_applicable,
+            qbo_connected=view.qbo_connected,
+            finale_connected=view.finale_connected,
+            backup_max_age_days=self.settings.backup_max_age_days,
+            invoice_volume_warn_per_month=self.settings.invoice_volume_warn_per_month,
+        )
+
+
+def _with_cleared(result: CheckResult, answers: Answers) -> CheckResult:
+    from dataclasses import replace
+
+    from checks.registry import is_cleared
+
+    return replace(result, cleared=is_cleared(result, answers))
+
+
+def _parse_backup(value: str | None) -> tuple[date | None, str | None]:
+    if not value:
+        return None, None
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?: \(reference: (.*)\))?", value)
+    if not match:
+        return None, None
+    return date.fromisoformat(match.group(1)), match.group(2)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

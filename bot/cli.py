@@ -1,0 +1,317 @@
+"""The `preflight` command: demo, check, serve, db upgrade, secret-key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bot.settings import Settings, with_overrides
+from checks import registry as registry_module
+from checks.answers import Answers
+from checks.registry import UnknownCheckError
+from checks.results import CheckResult, Status
+from checks.sources.errors import ConfigurationError, SourceError
+
+app = typer.Typer(
+    help="Preflight: everything that must hold before Finale pushes into QuickBooks Online.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        err.print(f"[red]Configuration error:[/red] {problems}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def demo(
+    script: Annotated[str | None, typer.Option(help="Run the lines of this file instead of asking a person.")] = None,
+) -> None:
+    """Start the sandbox company and chat with Preflight in the terminal."""
+    from bot.demo import run_demo
+    from handlers.console.chat import script_lines
+
+    logging.basicConfig(level=logging.WARNING)
+    run_demo(load_settings(), script_lines(script))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (the demo and the server also do this at start)."""
+    from storage.db import current_revision, upgrade
+
+    settings = load_settings()
+    url = settings.resolved_database_url
+    upgrade(url)
+    typer.echo(f"Database is at revision {current_revision(url)}.")
+
+
+@app.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for PREFLIGHT_SECRET_KEY."""
+    from storage.crypto import generate_key
+
+    typer.echo(generate_key())
+
+
+@app.command()
+def check(
+    slugs: Annotated[list[str] | None, typer.Argument(help="Checks to run (default: all).")] = None,
+    output: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+    sandbox: Annotated[bool, typer.Option(help="Check the built-in sandbox company instead.")] = False,
+    enable_date: Annotated[str | None, typer.Option(help="The planned enable date, YYYY-MM-DD, or 'blank'.")] = None,
+    revenue: Annotated[str | None, typer.Option(help="Will Finale push sales revenue? yes or no.")] = None,
+) -> None:
+    """Check QuickBooks Online and Finale now and print a report. Exit 1 when a check fails."""
+    settings = load_settings()
+    try:
+        names = registry_module.registry.select(slugs or None)
+    except UnknownCheckError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        decided, when = _parse_enable_date(enable_date)
+        pushed = _parse_yes_no(revenue)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red] Nothing was checked.")
+        raise typer.Exit(2) from None
+
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    try:
+        if sandbox:
+            results, company = _check_sandbox(settings, [s.slug for s in names], decided, when, pushed, today)
+        else:
+            results, company = asyncio.run(_check_live(settings, [s.slug for s in names], decided, when, pushed, today))
+    except ConfigurationError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+    if output is Format.json:
+        typer.echo(json.dumps(_as_json(results, company, today), indent=2, ensure_ascii=False))
+    else:
+        _print_text(results, company)
+    failing = any(r.status in (Status.FAIL, Status.ERROR) for r in results)
+    raise typer.Exit(1 if failing else 0)
+
+
+def _parse_enable_date(raw: str | None) -> tuple[bool, date | None]:
+    if raw is None:
+        return False, None
+    if raw.strip().lower() in ("blank", "none", ""):
+        return True, None
+    try:
+        return True, date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f"--enable-date {raw!r} is not a date; use YYYY-MM-DD or 'blank'.") from None
+
+
+def _parse_yes_no(raw: str | None) -> bool | None:
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if value in ("yes", "y", "true"):
+        return True
+    if value in ("no", "n", "false"):
+        return False
+    raise ValueError(f"--revenue {raw!r} must be yes or no.")
+
+
+def _answers(today: date, decided: bool, when: date | None, pushed: bool | None, settings: Settings) -> Answers:
+    return Answers(
+        today=today,
+        enable_date=when,
+        enable_date_decided=decided,
+        revenue_pushed=pushed,
+        backup_max_age_days=settings.backup_max_age_days,
+        invoice_volume_warn_per_month=settings.invoice_volume_warn_per_month,
+    )
+
+
+async def _run(
+    slugs: list[str], answers: Answers, qbo: object | None, finale: object | None
+) -> tuple[list[CheckResult], str]:
+    from checks.sources.loader import FinaleReader, LoadPlan, QboReader, load_snapshot
+
+    reg = registry_module.registry
+    specs = reg.select(slugs)
+    plan = LoadPlan(reg.needs(specs, answers), answers.today, answers.enable_date, answers.enable_date_decided)
+    with err.status("Reading QuickBooks Online and Finale…"):
+        snapshot = await load_snapshot(
+            plan,
+            qbo=qbo if isinstance(qbo, QboReader) else None,  # type: ignore[misc]
+            finale=finale if isinstance(finale, FinaleReader) else None,  # type: ignore[misc]
+            now=datetime.now(UTC),
+        )
+    company = snapshot.company.name if snapshot.company else ""
+    return [spec.run(snapshot, answers) for spec in specs], company
+
+
+async def _check_live(
+    settings: Settings, slugs: list[str], decided: bool, when: date | None, pushed: bool | None, today: date
+) -> tuple[list[CheckResult], str]:
+    from bot.sources import LiveSources
+    from checks.sources.finale import FinaleSource
+    from checks.sources.qbo import QboSource, QboTokens
+
+    missing = [
+        name
+        for name, value in (
+            ("QBO_CLIENT_ID", settings.qbo_client_id),
+            ("QBO_CLIENT_SECRET", settings.qbo_client_secret),
+            ("QBO_REALM_ID", settings.qbo_realm_id),
+            ("QBO_REFRESH_TOKEN", settings.qbo_refresh_token),
+            ("FINALE_ACCOUNT", settings.finale_account),
+            ("FINALE_API_KEY", settings.finale_api_key),
+            ("FINALE_API_SECRET", settings.finale_api_secret),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"{', '.join(missing)} not set. Put them in the environment or .env, or try `preflight check --sandbox`."
+        )
+    assert settings.qbo_refresh_token and settings.finale_api_key and settings.finale_api_secret
+    assert settings.finale_account
+
+    def rotated(tokens: QboTokens) -> None:
+        # Never print the token itself: say where it must be updated.
+        err.print(
+            "[yellow]QuickBooks issued a new refresh token. Update QBO_REFRESH_TOKEN from your Intuit app "
+            "(the old one stops working within 24 hours), or connect through the chat app, which stores "
+            "rotated tokens itself.[/yellow]"
+        )
+
+    qbo = QboSource(
+        LiveSources(settings).qbo_config(settings.qbo_realm_id),
+        QboTokens(None, settings.qbo_refresh_token.get_secret_value()),
+        rotated,
+    )
+    answers = _answers(today, decided, when, pushed, settings)
+    async with FinaleSource(
+        settings.finale_base_url,
+        settings.finale_account,
+        settings.finale_api_key.get_secret_value(),
+        settings.finale_api_secret.get_secret_value(),
+        average_cost_report_url=settings.finale_average_cost_report_url,
+        inventory_value_report_url=settings.finale_inventory_value_report_url,
+    ) as finale:
+        return await _run(slugs, answers, qbo, finale)
+
+
+def _check_sandbox(
+    settings: Settings, slugs: list[str], decided: bool, when: date | None, pushed: bool | None, today: date
+) -> tuple[list[CheckResult], str]:
+    from bot.sources import LiveSources
+    from checks.sources.finale import FinaleSource
+    from checks.sources.qbo import QboSource, QboTokens
+    from sandbox.generate import demo_company
+    from sandbox.runtime import SandboxRuntime
+
+    company = demo_company(today)
+    planted = company.planted.get("enable_date")
+    if not decided and isinstance(planted, date):
+        decided, when = True, planted  # the sandbox company's planned go-live
+    if pushed is None:
+        pushed = True
+    with SandboxRuntime(company) as runtime:
+        sandbox_settings = with_overrides(settings, runtime.settings_overrides())
+        access, refresh, expires = runtime.qbo_tokens()
+        qbo = QboSource(LiveSources(sandbox_settings).qbo_config(runtime.realm_id), QboTokens(access, refresh, expires))
+        access_info = runtime.finale_access()
+
+        async def go() -> tuple[list[CheckResult], str]:
+            async with FinaleSource(
+                access_info.base_url,
+                access_info.account,
+                access_info.api_key,
+                access_info.api_secret,
+                average_cost_report_url=access_info.report_urls["average_cost"],
+                inventory_value_report_url=access_info.report_urls["inventory_value"],
+            ) as finale:
+                return await _run(slugs, _answers(today, decided, when, pushed, settings), qbo, finale)
+
+        return asyncio.run(go())
+
+
+def _as_json(results: list[CheckResult], company: str, today: date) -> dict[str, object]:
+    reg = registry_module.registry
+    checks = []
+    for result in results:
+        spec = reg.get(result.slug)
+        checks.append(
+            {
+                "slug": result.slug,
+                "title": spec.title,
+                "status": result.status.value,
+                "summary": result.summary,
+                "hint": result.hint,
+                "pending": None if result.pending is None else result.pending.value,
+                "findings": [f.as_dict() for f in result.findings],
+                "amounts": {k: str(v) for k, v in result.amounts.items()},
+            }
+        )
+    return {"company": company, "date": today.isoformat(), "checks": checks}
+
+
+ICON = {
+    "pass": "[green]✔[/green]",
+    "fail": "[red]✘[/red]",
+    "warn": "[yellow]![/yellow]",
+    "needs_input": "[cyan]?[/cyan]",
+    "not_applicable": "[dim]–[/dim]",
+    "error": "[red]⚠[/red]",
+}
+
+
+def _print_text(results: list[CheckResult], company: str) -> None:
+    out = Console()
+    reg = registry_module.registry
+    out.print(f"[bold]Preflight report[/bold]{' · ' + company if company else ''}")
+    for position, result in enumerate(results, start=1):
+        spec = reg.get(result.slug)
+        out.print(f"\n{ICON[result.status.value]} [bold]{position}. {spec.title}[/bold] ({result.status.value})")
+        out.print(f"   {result.summary}", highlight=False, markup=False)
+        for finding in result.findings[:12]:
+            qty = f" qty {finding.quantity:,}" if finding.quantity is not None else ""
+            amount = f" {finding.amount:,.2f}" if finding.amount is not None else ""
+            detail = f" — {finding.detail}" if finding.detail and finding.kind != "journal_entry" else ""
+            out.print(f"   • {finding.name} [{finding.id}]{qty}{amount}{detail}", highlight=False, markup=False)
+        if len(result.findings) > 12:
+            out.print(f"   … and {len(result.findings) - 12:,} more (use --format json for all)")
+        if result.hint and result.status is not Status.PASS:
+            out.print(f"   What to do: {result.hint}", highlight=False, markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except SourceError as exc:  # a source problem outside a check (e.g. the sandbox failed to start)
+        err.print(f"[red]{exc}[/red]")
+        sys.exit(1)
+
+
+_ = Decimal  # money in JSON is always a decimal string

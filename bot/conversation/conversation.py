@@ -1,0 +1,455 @@
+"""The conversation: one intent in, one Reply out. Knows nothing about Slack, Teams or the terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from bot.cards import Card, FileAttachment, Reply
+from bot.checklist.errors import InputError, NotFoundError, NotOwnerError
+from bot.checklist.service import ChecklistService
+from bot.checklist.views import Actor, ChecklistStatus, ChecklistView
+from bot.conversation import messages as m
+from bot.conversation.intents import CommandError, Intent, parse_command
+from checks.registry import UnknownCheckError
+
+log = logging.getLogger(__name__)
+
+# Intents that contact QBO or Finale: surfaces acknowledge at once and show "checking…" first.
+SLOW_INTENTS = frozenset(
+    {
+        "start",
+        "check",
+        "recheck",
+        "confirm",
+        "acknowledge",
+        "revenue",
+        "submit_enable_date",
+        "submit_backup",
+        "submit_finale_balance",
+        "submit_finale_credentials",
+        "submit_not_applicable",
+        "enable-date",
+        "backup",
+        "balance",
+    }
+)
+
+
+class Conversation:
+    def __init__(self, service: ChecklistService) -> None:
+        self.service = service
+
+    def is_slow(self, intent: Intent) -> bool:
+        if intent.name in ("enable-date", "backup", "balance"):
+            return bool(intent.arg)  # with no argument they only open a form
+        return intent.name in SLOW_INTENTS
+
+    def progress(self, intent: Intent) -> Card:
+        specs = self.service.registry.all()
+        if intent.name in ("check", "recheck") and intent.arg and intent.arg != "all":
+            with contextlib.suppress(UnknownCheckError):
+                specs = [self.service.registry.get(intent.arg)]
+        return m.checking_card(specs)
+
+    def from_text(self, text: str, actor: Actor, scope: object) -> Intent:
+        from bot.checklist.views import ScopeKey
+
+        assert isinstance(scope, ScopeKey)
+        try:
+            parsed = parse_command(text)
+        except CommandError as exc:
+            return Intent("unknown", actor, scope, arg=str(exc))
+        # Typed confirmations still go through the dialog that states exactly what is confirmed.
+        name = {"confirm": "ask_confirm", "acknowledge": "ask_acknowledge"}.get(parsed.name, parsed.name)
+        return Intent(name, actor, scope, arg=parsed.arg)
+
+    async def handle(self, intent: Intent) -> Reply:
+        try:
+            return await self._dispatch(intent)
+        except NotOwnerError as exc:
+            return Reply([m.error(exc.message)])
+        except InputError as exc:
+            if intent.name.startswith("submit_") and exc.field:
+                return Reply(form_errors={exc.field: exc.message})
+            return Reply([m.error(exc.message)])
+        except UnknownCheckError as exc:
+            return Reply([m.error(str(exc))])
+        except NotFoundError as exc:
+            return Reply([m.notice(exc.message)])
+
+    # ------------------------------------------------------------ dispatch
+
+    async def _dispatch(self, intent: Intent) -> Reply:
+        name = intent.name
+        if name == "unknown":
+            return Reply([m.help_card(unknown=intent.arg)])
+        if name == "help":
+            return Reply([m.help_card()])
+        if name == "start":
+            return await self._start(intent)
+
+        view = self.service.find(intent.scope)
+        if view is None:
+            raise NotFoundError("This channel has no Preflight checklist yet. Type `start` to create one.")
+
+        handler = getattr(self, "_" + name.replace("-", "_"), None)
+        if handler is None:
+            return Reply([m.help_card(unknown=name)])
+        reply: Reply = await handler(intent, view)
+        return reply
+
+    async def _start(self, intent: Intent) -> Reply:
+        view, created = self.service.start(intent.scope, intent.actor, company_label=intent.arg or None)
+        if created:
+            await self.on_created(view, intent.actor)
+        status = await self.service.run_checks(view.id, intent.actor) if created else self.service.status(view.id)
+        cards = [m.intro_card(status.checklist, created, len(status.specs)), m.checklist_card(status)]
+        cards += self._next_cards(status)
+        return Reply(cards)
+
+    async def on_created(self, view: ChecklistView, actor: Actor) -> None:
+        """Called once when a checklist is created, before its first check (the demo connects the sandbox)."""
+
+    async def _status(self, intent: Intent, view: ChecklistView) -> Reply:
+        return Reply([m.checklist_card(self.service.status(view.id))])
+
+    async def _check(self, intent: Intent, view: ChecklistView) -> Reply:
+        slugs = [intent.arg] if intent.arg and intent.arg != "all" else None
+        if slugs:
+            self.service.registry.get(slugs[0])  # an unknown slug is reported before any call
+        status = await self.service.run_checks(view.id, intent.actor, slugs)
+        if slugs:
+            spec = self.service.registry.get(slugs[0])
+            return Reply([replace_card(self._step_card(status, spec.slug))])
+        cards = [replace_card(m.checklist_card(status)), *self._next_cards(status)]
+        return Reply(cards)
+
+    async def _recheck(self, intent: Intent, view: ChecklistView) -> Reply:
+        return await self._check(intent, view)
+
+    async def _next(self, intent: Intent, view: ChecklistView) -> Reply:
+        status = self.service.status(view.id)
+        return Reply(self._next_cards(status) or [m.ready_card(status)])
+
+    async def _step(self, intent: Intent, view: ChecklistView) -> Reply:
+        status = self.service.status(view.id)
+        return Reply([self._step_card(status, self.service.registry.get(intent.arg).slug)])
+
+    async def _explain(self, intent: Intent, view: ChecklistView) -> Reply:
+        if not intent.arg:
+            raise InputError("Name a step to explain, e.g. `explain negative-qoh`. `status` lists them.")
+        spec = self.service.registry.get(intent.arg)
+        status = self.service.status(view.id)
+        position = [s.slug for s in status.specs].index(spec.slug) + 1
+        return Reply([m.explain_card(spec, status.results.get(spec.slug), position, len(status.specs))])
+
+    async def _report(self, intent: Intent, view: ChecklistView) -> Reply:
+        return Reply([m.report_card(self.service.status(view.id))])
+
+    async def _journal(self, intent: Intent, view: ChecklistView) -> Reply:
+        draft = self.service.journal_entry(view.id)
+        if draft is None:
+            return Reply(
+                [
+                    m.notice(
+                        "There is no journal entry to draft: the opening balances match, or not "
+                        "everything needed is known yet. `explain opening-balance` says what is missing."
+                    )
+                ]
+            )
+        return Reply([m.notice(draft, private=False)])
+
+    async def _export(self, intent: Intent, view: ChecklistView) -> Reply:
+        what = (intent.arg or "deactivation").lower()
+        if what != "deactivation":
+            raise InputError("Only the deactivation list can be exported: `export deactivation`.")
+        content = self.service.deactivation_csv(view.id)
+        if content is None:
+            return Reply([m.notice("There are no items to deactivate in the last check. Run `check deactivation`.")])
+        attachment = FileAttachment("preflight-items-to-deactivate.csv", content, title="Items to deactivate")
+        card = Card(
+            blocks=(m.Text("The QuickBooks items to deactivate, as CSV."),),
+            fallback="Items to deactivate",
+            attachments=(attachment,),
+        )
+        return Reply([card])
+
+    async def _owners(self, intent: Intent, view: ChecklistView) -> Reply:
+        words = intent.arg.split(maxsplit=1)
+        if words and words[0].lower() == "add":
+            if len(words) < 2:
+                raise InputError("Say who to add, e.g. `owners add @dana`.")
+            new_owner = parse_user(words[1])
+            self.service.add_owner(view.id, intent.actor, new_owner)
+            return Reply([m.notice(f"{new_owner.name} is now an owner of this checklist.", private=False)])
+        names = ", ".join(o.name for o in view.owners)
+        return Reply([m.notice(f"Owners of this checklist: {names}.")])
+
+    async def _open_form(self, intent: Intent, view: ChecklistView) -> Reply:
+        form_id, _, slug = intent.arg.partition(":")
+        status = self.service.status(view.id)
+        if form_id == "enable_date":
+            return Reply(form=m.enable_date_form(view, self.service.book_close_date(view.id)))
+        if form_id == "backup":
+            return Reply(form=m.backup_form(self.service.today(view.id)))
+        if form_id == "finale_balance":
+            d1 = view.enable_date - timedelta(days=1) if view.enable_date else None
+            return Reply(form=m.finale_balance_form(d1))
+        if form_id == "finale_credentials":
+            return Reply(form=m.finale_credentials_form(view.finale_account))
+        if form_id == "not_applicable":
+            spec = self.service.registry.get(slug)
+            if not spec.allow_not_applicable:
+                raise InputError(f"“{spec.title}” cannot be marked not applicable: it must hold for every company.")
+            return Reply(form=m.not_applicable_form(spec))
+        del status
+        raise InputError(f"Unknown form {form_id!r}.")
+
+    async def _ask_confirm(self, intent: Intent, view: ChecklistView) -> Reply:
+        return self._ask(intent, view, "confirm")
+
+    async def _ask_acknowledge(self, intent: Intent, view: ChecklistView) -> Reply:
+        return self._ask(intent, view, "acknowledge")
+
+    def _ask(self, intent: Intent, view: ChecklistView, action: str) -> Reply:
+        if not intent.arg:
+            raise InputError(f"Name the step, e.g. `{action} admin-access`. `status` lists them.")
+        spec = self.service.registry.get(intent.arg)
+        status = self.service.status(view.id)
+        result = status.results.get(spec.slug)
+        buttons = [b for b in m.step_buttons(view, spec, result) if b.action == action]
+        if not buttons:
+            raise InputError(f"“{spec.title}” is not waiting for anyone to {action} it right now.")
+        dialog = buttons[0].confirm
+        text = dialog.text if dialog else spec.title
+        card = Card(blocks=(m.Text(text), m.Actions((buttons[0],))), fallback=text, private=True)
+        return Reply([card])
+
+    # ------------------------------------------------------------ answers (owners only)
+
+    async def _confirm(self, intent: Intent, view: ChecklistView) -> Reply:
+        spec = self.service.registry.get(intent.arg)
+        before = self.service.status(view.id).results.get(spec.slug)
+        shown = m.confirmation_text(spec.slug, view, before)
+        self.service.confirm(view.id, intent.actor, spec.slug, shown)
+        return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} confirmed: {shown}")
+
+    async def _acknowledge(self, intent: Intent, view: ChecklistView) -> Reply:
+        slug, _, ack_key = intent.arg.partition("|")
+        spec = self.service.registry.get(slug)
+        before = self.service.status(view.id).results.get(spec.slug)
+        if before is None:
+            raise InputError(f"Run `check {spec.slug}` first, so there is something to acknowledge.")
+        shown = m.acknowledgement_text(spec.slug, view, before)
+        self.service.acknowledge(view.id, intent.actor, spec.slug, ack_key or (before.ack_key or ""), shown)
+        return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} acknowledged: {shown}")
+
+    async def _revenue(self, intent: Intent, view: ChecklistView) -> Reply:
+        answer = intent.arg.strip().lower()
+        if answer not in ("yes", "no", "y", "n"):
+            raise InputError("Answer `revenue yes` if Finale will push sales revenue, or `revenue no`.")
+        pushed = answer.startswith("y")
+        self.service.set_revenue(view.id, intent.actor, pushed)
+        said = "will push sales revenue" if pushed else "will not push sales revenue"
+        return await self._after_answer(view, intent.actor, "revenue-invoices", f"{intent.actor.name}: Finale {said}.")
+
+    async def _enable_date(self, intent: Intent, view: ChecklistView) -> Reply:
+        if not intent.arg:
+            return Reply(form=m.enable_date_form(view, self.service.book_close_date(view.id)))
+        raw = intent.arg.strip()
+        value = None if raw.lower() in ("blank", "none", "empty") else parse_date(raw, "enable_date")
+        return await self._set_enable_date(intent, view, value)
+
+    async def _submit_enable_date(self, intent: Intent, view: ChecklistView) -> Reply:
+        blank = (intent.values.get("blank") or "no") == "yes"
+        raw = intent.values.get("enable_date")
+        if not blank and not raw:
+            raise InputError("Pick a date, or choose to leave it blank.", field="enable_date")
+        value = None if blank else parse_date(raw or "", "enable_date")
+        return await self._set_enable_date(intent, view, value)
+
+    async def _set_enable_date(self, intent: Intent, view: ChecklistView, value: date | None) -> Reply:
+        reopened = await self.service.set_enable_date(view.id, intent.actor, value)
+        lead = f"{intent.actor.name} set the enable date to {m.day(value)}."
+        if reopened:
+            titles = ", ".join(m.title_of(self.service.status(view.id), s) for s in reopened)
+            lead += f" Re-checked what depends on it: {titles}."
+        return await self._after_answer(view, intent.actor, "enable-date", lead, rerun=False)
+
+    async def _backup(self, intent: Intent, view: ChecklistView) -> Reply:
+        if not intent.arg:
+            return Reply(form=m.backup_form(self.service.today(view.id)))
+        raw_date, _, reference = intent.arg.partition(" ")
+        return await self._record_backup(intent, view, parse_date(raw_date, "backup_date"), reference.strip() or None)
+
+    async def _submit_backup(self, intent: Intent, view: ChecklistView) -> Reply:
+        raw = intent.values.get("backup_date") or ""
+        if not raw:
+            raise InputError("Give the date the backup was made.", field="backup_date")
+        reference = (intent.values.get("reference") or "").strip() or None
+        return await self._record_backup(intent, view, parse_date(raw, "backup_date"), reference)
+
+    async def _record_backup(self, intent: Intent, view: ChecklistView, when: date, ref: str | None) -> Reply:
+        self.service.record_backup(view.id, intent.actor, when, ref)
+        note = f"{intent.actor.name} confirmed a complete QuickBooks backup made on {m.day(when)}"
+        note += f" (reference {ref})." if ref else "."
+        return await self._after_answer(view, intent.actor, "backup", note)
+
+    async def _balance(self, intent: Intent, view: ChecklistView) -> Reply:
+        if not intent.arg:
+            d1 = view.enable_date - timedelta(days=1) if view.enable_date else None
+            return Reply(form=m.finale_balance_form(d1))
+        raw, _, offset = intent.arg.partition(" ")
+        return await self._record_balance(intent, view, parse_amount(raw, "amount"), offset.strip() or None)
+
+    async def _submit_finale_balance(self, intent: Intent, view: ChecklistView) -> Reply:
+        amount = parse_amount(intent.values.get("amount") or "", "amount")
+        offset = (intent.values.get("offset_account") or "").strip() or None
+        return await self._record_balance(intent, view, amount, offset)
+
+    async def _record_balance(self, intent: Intent, view: ChecklistView, amount: Decimal, offset: str | None) -> Reply:
+        self.service.set_finale_balance(view.id, intent.actor, amount, offset)
+        note = f"{intent.actor.name} entered Finale's inventory balance: {m.money(amount)}."
+        return await self._after_answer(view, intent.actor, "opening-balance", note)
+
+    async def _submit_not_applicable(self, intent: Intent, view: ChecklistView) -> Reply:
+        spec = self.service.registry.get(intent.arg)
+        reason = (intent.values.get("reason") or "").strip()
+        if not reason:
+            raise InputError("Say why this step does not apply; the reason goes in the report.", field="reason")
+        self.service.mark_not_applicable(view.id, intent.actor, spec.slug, reason)
+        note = f"{intent.actor.name} marked “{spec.title}” not applicable: {reason}"
+        return await self._after_answer(view, intent.actor, spec.slug, note)
+
+    async def _connect(self, intent: Intent, view: ChecklistView) -> Reply:
+        what = intent.arg.strip().lower()
+        if what in ("qbo", "quickbooks"):
+            url = self.service.qbo_connect_url(view.id, intent.actor)
+            card = Card(
+                blocks=(
+                    m.Text(
+                        "Sign in to QuickBooks Online as a **Primary or Company admin** and authorise Preflight. "
+                        "The link works once, for you, for 10 minutes."
+                    ),
+                    m.Actions((m.Button("Connect QuickBooks", "connect_link", url=url, style=m.Style.PRIMARY),)),
+                ),
+                fallback="Connect QuickBooks Online",
+                private=True,
+            )
+            return Reply([card])
+        if what == "finale":
+            self.service.require_owner(view.id, intent.actor)
+            return Reply(form=m.finale_credentials_form(view.finale_account))
+        raise InputError("Say what to connect: `connect qbo` or `connect finale`.")
+
+    async def _submit_finale_credentials(self, intent: Intent, view: ChecklistView) -> Reply:
+        account = (intent.values.get("account") or "").strip().strip("/")
+        key = (intent.values.get("api_key") or "").strip()
+        secret = (intent.values.get("api_secret") or "").strip()
+        for field_name, value, label in (
+            ("account", account, "the account path"),
+            ("api_key", key, "the API key"),
+            ("api_secret", secret, "the API secret"),
+        ):
+            if not value:
+                raise InputError(f"Fill in {label}.", field=field_name)
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", account):
+            raise InputError(
+                "The account path is the single word after app.finaleinventory.com/ in your Finale address.",
+                field="account",
+            )
+        await self.service.connect_finale(view.id, intent.actor, account=account, api_key=key, api_secret=secret)
+        return await self._after_answer(
+            view,
+            intent.actor,
+            None,
+            f"{intent.actor.name} connected Finale account `{account}`.",
+            rerun=False,
+        )
+
+    async def _remind(self, intent: Intent, view: ChecklistView) -> Reply:
+        schedule = intent.arg.strip()
+        if not schedule:
+            current = view.reminder_schedule if view.reminders_enabled else None
+            text = f"Reminders: {current} ({view.timezone})." if current else "Reminders are off."
+            return Reply(
+                [m.notice(text + " Set them with `remind weekdays 09:00` or turn them off with `remind off`.")]
+            )
+        result = self.service.set_reminders(view.id, intent.actor, None if schedule.lower() == "off" else schedule)
+        return Reply([m.notice(result, private=False)])
+
+    # ------------------------------------------------------------ helpers
+
+    async def _after_answer(
+        self, view: ChecklistView, actor: Actor, slug: str | None, note: str, *, rerun: bool = True
+    ) -> Reply:
+        """Record what happened in the channel, re-check the step, and move on to the next open one."""
+        if rerun and slug is not None:
+            status = await self.service.run_checks(view.id, actor, [slug])
+        else:
+            status = self.service.status(view.id)
+        cards = [m.notice(note, private=False)]
+        result = status.results.get(slug) if slug else None
+        if result is not None and not result.cleared:
+            cards.append(self._step_card(status, slug or ""))
+        else:
+            cards += self._next_cards(status)
+        return Reply(cards)
+
+    def _next_cards(self, status: ChecklistStatus) -> list[Card]:
+        spec = status.next_step
+        if spec is None:
+            return [m.ready_card(status)]
+        return [self._step_card(status, spec.slug)]
+
+    def _step_card(self, status: ChecklistStatus, slug: str) -> Card:
+        spec = self.service.registry.get(slug)
+        attachments: tuple[FileAttachment, ...] = ()
+        result = status.results.get(slug)
+        if slug == "deactivation" and result is not None and len(result.findings) > m.MAX_TABLE_ROWS:
+            content = self.service.deactivation_csv(status.checklist.id)
+            if content:
+                attachments = (FileAttachment("preflight-items-to-deactivate.csv", content),)
+        return m.step_card(status, spec, attachments=attachments)
+
+
+def replace_card(card: Card) -> Card:
+    from dataclasses import replace
+
+    return replace(card, replace=True)
+
+
+def parse_date(raw: str, field: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"“{raw}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-01.", field=field) from None
+
+
+def parse_amount(raw: str, field: str) -> Decimal:
+    cleaned = raw.strip().replace(",", "").replace("$", "").replace(" ", "")
+    negative = cleaned.startswith("(") and cleaned.endswith(")")
+    cleaned = cleaned.strip("()")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise InputError(f"“{raw}” is not an amount. Type it like 48,210.37.", field=field) from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InputError(f"“{raw}” has more than two decimals; give the amount to the cent.", field=field)
+    return -amount if negative else amount
+
+
+def parse_user(raw: str) -> Actor:
+    """`<@U123|dana>` (Slack), `@dana` or a plain name."""
+    text = raw.strip()
+    match = re.fullmatch(r"<@([A-Z0-9]+)(?:\|([^>]+))?>", text)
+    if match:
+        return Actor(user_id=match.group(1), name=match.group(2) or match.group(1))
+    name = text.lstrip("@")
+    if not name:
+        raise InputError("Say who to add, e.g. `owners add @dana`.")
+    return Actor(user_id=name, name=name)

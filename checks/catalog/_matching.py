@@ -1,0 +1,47 @@
+"""How QBO items are matched to Finale products.
+
+Finale's rule: an item matches when its Name or Sku equals a Finale productId, trimmed and case-insensitive.
+Unicode is compared in NFC so that the same text typed on two systems (composed vs decomposed accents)
+matches. The looser key (no whitespace at all, compatibility forms) is only used for hints of collisions.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from checks.snapshot import FinaleProduct, QboItem
+
+# QBO renames an item it makes inactive: "Widget" becomes "Widget (deleted)".
+DELETED_SUFFIX = " (deleted)"
+
+
+def key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def loose_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def base_name(item: QboItem) -> str:
+    """The item's name without the "(deleted)" suffix QBO adds to inactive items."""
+    name = item.name
+    if not item.active and name.rstrip().casefold().endswith(DELETED_SUFFIX.strip().casefold()):
+        return name.rstrip()[: -len(DELETED_SUFFIX.strip())].rstrip()
+    return name
+
+
+def product_index(products: Iterable[FinaleProduct]) -> dict[str, FinaleProduct]:
+    index: dict[str, FinaleProduct] = {}
+    for p in products:
+        index.setdefault(key(p.product_id), p)
+    return index
+
+
+def matching_product(item: QboItem, index: Mapping[str, FinaleProduct]) -> FinaleProduct | None:
+    """The Finale product whose productId equals the item's Name or Sku (trimmed, case-insensitive)."""
+    found = index.get(key(base_name(item)))
+    if found is None and item.sku:
+        found = index.get(key(item.sku))
+    return found

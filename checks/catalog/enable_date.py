@@ -1,0 +1,125 @@
+"""5. enable-date: the date from which Finale pushes transactions into QBO.
+
+Finale's setting (Application settings > Accounting > QuickBooks Online > Enable date, formerly "Filter
+start date"). It must be after QBO's closing date, since QBO refuses changes before it ("Account period
+closed"). A blank date pushes the whole history, which is also before any closing date.
+"""
+
+from __future__ import annotations
+
+from checks.answers import Answers
+from checks.catalog._common import day_before, not_loaded
+from checks.registry import Kind, register
+from checks.results import CheckResult, Pending, Status
+from checks.snapshot import Need, Snapshot
+
+SLUG = "enable-date"
+
+WHERE = "Finale: Application settings > Accounting > QuickBooks Online > Enable date"
+
+
+@register(
+    slug=SLUG,
+    title="Enable date chosen",
+    kind=Kind.INPUT,
+    order=50,
+    why=(
+        "Finale pushes every transaction dated on or after the enable date, and creates no opening balance. "
+        "The date decides what reaches QBO and which day the books must agree on."
+    ),
+    needs=(Need.QBO_COMPANY,),
+)
+def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
+    company = snapshot.company
+    if company is None:
+        return not_loaded(SLUG, answers, {Need.QBO_COMPANY: company})
+    close = company.book_close_date
+    closing = (
+        f"QBO's books are closed up to {close.isoformat()}." if close else "QBO has no closing date set."
+    )
+    if not answers.enable_date_decided:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.NEEDS_INPUT,
+            summary=f"No enable date chosen yet. {closing}",
+            hint=(
+                "An owner picks the enable date: usually the first day of a month, after QBO's closing date. "
+                f"Enter the same date in {WHERE}."
+            ),
+            pending=Pending.ENABLE_DATE,
+        )
+    chosen = answers.enable_date
+    if chosen is None:
+        if close is not None:
+            return CheckResult(
+                slug=SLUG,
+                status=Status.FAIL,
+                summary=(
+                    "The enable date is blank, so Finale would push the whole history, including "
+                    "transactions "
+                    f"before QBO's closing date {close.isoformat()}; QBO rejects those."
+                ),
+                hint=(
+                    f"Pick an enable date after {close.isoformat()}, or remove or move QBO's closing date "
+                    "(Settings > Account and settings > Advanced > Accounting > Close the books) if the "
+                    "whole "
+                    "history must go to QBO."
+                ),
+                pending=Pending.ENABLE_DATE,
+            )
+        return CheckResult(
+            slug=SLUG,
+            status=Status.WARN,
+            summary=(
+                f"The enable date is blank: Finale will push the whole history into QBO. {closing} "
+                "Make sure QBO does not already hold these transactions, or they will be there twice."
+            ),
+            hint=(
+                "Usually the enable date is the first day of a month from which Finale takes over. If "
+                "pushing "
+                "the whole history is what you want, an owner acknowledges it; otherwise pick a date."
+            ),
+            ack_key="blank",
+        )
+    if close is not None and chosen <= close:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.FAIL,
+            summary=(
+                f"The enable date {chosen.isoformat()} is on or before QBO's closing date "
+                f"{close.isoformat()}: "
+                "QBO would reject what Finale pushes for the closed period."
+            ),
+            hint=(
+                f"Pick an enable date after {close.isoformat()}, or move QBO's closing date before "
+                f"{chosen.isoformat()} (Settings > Account and settings > Advanced > Accounting > Close the "
+                "books)."
+            ),
+            pending=Pending.ENABLE_DATE,
+        )
+    d1 = day_before(chosen).isoformat()
+    if chosen.day != 1:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.WARN,
+            summary=(
+                f"The enable date {chosen.isoformat()} is not the first day of a month. {closing} "
+                f"The books must agree on {d1}, mid-month."
+            ),
+            hint=(
+                "A first of the month makes the opening balance and month-end reconciliation simpler. Pick "
+                "one, "
+                f"or an owner acknowledges {chosen.isoformat()}. Enter the same date in {WHERE}."
+            ),
+            ack_key=chosen.isoformat(),
+        )
+    return CheckResult(
+        slug=SLUG,
+        status=Status.PASS,
+        summary=(
+            f"The enable date is {chosen.isoformat()}: Finale pushes transactions dated from then on. "
+            f"{closing} "
+            f"The opening balance is taken on {d1}."
+        ),
+        hint=f"Enter the same date in {WHERE}.",
+    )

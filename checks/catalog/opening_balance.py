@@ -1,0 +1,244 @@
+"""9. opening-balance: on D-1, QBO's inventory asset balance equals Finale's inventory value.
+
+Finale creates no opening balance; it only pushes changes from the enable date on. So the two systems must
+agree on the day before the enable date (D-1), or they disagree forever after. Preflight drafts the journal
+entry for the difference (it never posts it) and passes once a re-check finds them equal to the cent.
+Inventory adjustments dated on or after the enable date (deactivating an item with stock makes one) are
+outside that entry and need their own.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from checks.answers import Answers
+from checks.catalog._common import day_before, first, not_loaded
+from checks.catalog._matching import key
+from checks.catalog._money import ZERO, cents, count, money
+from checks.journal import AccountRef, draft_opening_balance_entry
+from checks.registry import Kind, register
+from checks.results import CheckResult, Finding, Pending, Status
+from checks.snapshot import Need, QboAccount, Snapshot
+
+SLUG = "opening-balance"
+DEFAULT_OFFSET = "Opening Balance Equity"
+
+
+def needs(answers: Answers) -> frozenset[Need]:
+    # Nothing to compare until there is a D-1: the date is undecided, or blank (the whole history).
+    if not answers.enable_date_decided or answers.enable_date is None:
+        return frozenset()
+    base = {Need.QBO_COMPANY, Need.QBO_ACCOUNTS, Need.QBO_INVENTORY_BALANCE, Need.QBO_ADJUSTMENTS}
+    if answers.finale_balance is None:  # an owner's figure from Finale's ledger replaces the report
+        base.add(Need.FINALE_INVENTORY_VALUE)
+    return frozenset(base)
+
+
+def asset_account(balances: dict[str, Decimal], accounts: tuple[QboAccount, ...]) -> AccountRef:
+    """The inventory account the entry adjusts: the only one, else "Inventory Asset", else the largest."""
+    by_id = {a.id: a for a in accounts}
+    inventory = [a for a in accounts if a.account_sub_type == "Inventory" and a.active]
+    ids = list(balances) or [a.id for a in inventory]
+    if not ids:
+        return AccountRef("Inventory Asset")
+    if len(ids) == 1:
+        only = by_id.get(ids[0])
+        return AccountRef(only.name if only else "Inventory Asset", ids[0])
+    for i in ids:
+        a = by_id.get(i)
+        if a is not None and key(a.name) == key("Inventory Asset"):
+            return AccountRef(a.name, a.id)
+    largest = max(ids, key=lambda i: (abs(balances.get(i, ZERO)), i))
+    a = by_id.get(largest)
+    return AccountRef(a.name if a else largest, largest)
+
+
+@register(
+    slug=SLUG,
+    title="Opening inventory balance agrees with Finale",
+    kind=Kind.INPUT_AUTOMATIC,
+    order=90,
+    why=(
+        "Finale creates no opening balance and only pushes changes from the enable date on. If QBO's "
+        "inventory "
+        "asset balance differs from Finale's the day before, the two never agree afterwards."
+    ),
+    needs=needs,
+    depends_on_enable_date=True,
+    # Matching the balance is what Finale recommends, not what it enforces ("if you want ... to match").
+    allow_not_applicable=True,
+)
+def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
+    if not answers.enable_date_decided:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.NEEDS_INPUT,
+            summary="The balances are compared on the day before the enable date, which is not chosen yet.",
+            hint="An owner chooses the enable date first.",
+            pending=Pending.ENABLE_DATE,
+        )
+    enable = answers.enable_date
+    if enable is None:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.NOT_APPLICABLE,
+            summary=(
+                "The enable date is blank: Finale pushes the whole history, so QBO's inventory balance is "
+                "built "
+                "from Finale's transactions and needs no opening entry."
+            ),
+        )
+    d1 = day_before(enable)
+    company, accounts, balances, adjustments = (
+        snapshot.company,
+        snapshot.accounts,
+        snapshot.inventory_balance,
+        snapshot.adjustments,
+    )
+    if company is None or accounts is None or balances is None or adjustments is None:
+        return not_loaded(
+            SLUG,
+            answers,
+            {
+                Need.QBO_COMPANY: company,
+                Need.QBO_ACCOUNTS: accounts,
+                Need.QBO_INVENTORY_BALANCE: balances,
+                Need.QBO_ADJUSTMENTS: adjustments,
+            },
+        )
+    if snapshot.inventory_balance_date is not None and snapshot.inventory_balance_date != d1:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.ERROR,
+            summary=(
+                f"Could not check: QBO's balance was read for {snapshot.inventory_balance_date.isoformat()}, "
+                f"but the day before the enable date is {d1.isoformat()}."
+            ),
+            hint="Run the check again so Preflight reads the balance for the current enable date.",
+        )
+    currency = company.home_currency
+    if answers.finale_balance is not None:
+        finale_value, finale_from = (
+            answers.finale_balance,
+            "as entered by an owner from Finale's general ledger",
+        )
+    elif snapshot.finale_inventory_value is not None:
+        finale_value, finale_from = snapshot.finale_inventory_value, "from Finale's inventory value report"
+    else:
+        return CheckResult(
+            slug=SLUG,
+            status=Status.NEEDS_INPUT,
+            summary=f"Finale's inventory asset balance on {d1.isoformat()} is not known yet.",
+            hint=(
+                f"An owner reads the Inventory account balance for {d1.isoformat()} in Finale's general "
+                "ledger "
+                "(Accounting > General ledger) and enters it here."
+            ),
+            pending=Pending.FINALE_BALANCE,
+        )
+
+    by_id = {a.id: a for a in accounts}
+    qbo_total = sum(balances.values(), ZERO)
+    qbo_c, finale_c = cents(qbo_total), cents(finale_value)
+    difference = finale_c - qbo_c
+    per_account = "; ".join(
+        f"{by_id[i].name if i in by_id else i} {money(v, currency)}" for i, v in sorted(balances.items())
+    )
+    qbo_text = f"QBO {money(qbo_c, currency)}" + (f" ({per_account})" if len(balances) > 1 else "")
+    compare = f"On {d1.isoformat()}: {qbo_text}; Finale {money(finale_c, currency)} ({finale_from})."
+
+    late = sorted((a for a in adjustments if a.txn_date >= enable), key=lambda a: (a.txn_date, a.id))
+    late_findings = tuple(
+        Finding(
+            kind="qbo_adjustment",
+            id=a.id,
+            name=f"Inventory adjustment {a.doc_number or a.id}",
+            detail=(
+                f"Dated {a.txn_date.isoformat()}, on or after the enable date"
+                + (f", to {a.account.name}" if a.account else "")
+                + (f", {count(len(a.item_ids), 'item')}" if a.item_ids else "")
+                + (f": {a.note}" if a.note else "")
+            ),
+            extra={"txn_date": a.txn_date.isoformat(), "account": a.account.name if a.account else ""},
+        )
+        for a in late
+    )
+    late_text = (
+        f" Also, {count(len(late), 'QBO inventory adjustment')} dated on or after {enable.isoformat()} "
+        f"({first(f'{a.doc_number or a.id} on {a.txn_date.isoformat()}' for a in late)}) "
+        "changed the inventory balance inside the period Finale pushes; each needs its own reversing entry "
+        "(deactivating an item with stock makes such an adjustment)."
+        if late
+        else ""
+    )
+    amounts = {"qbo_balance": qbo_c, "finale_balance": finale_c, "difference": difference}
+
+    if difference == 0:
+        if late:
+            return CheckResult(
+                slug=SLUG,
+                status=Status.WARN,
+                summary=f"{compare} They agree to the cent.{late_text}",
+                hint=(
+                    "For each adjustment listed, enter a journal entry on its date that reverses its effect "
+                    "on "
+                    "the inventory asset account, or have the accountant acknowledge them."
+                ),
+                findings=late_findings,
+                amounts=amounts,
+                ack_key="adjustments " + ",".join(a.id for a in late),
+            )
+        return CheckResult(
+            slug=SLUG, status=Status.PASS, summary=f"{compare} They agree to the cent.", amounts=amounts
+        )
+
+    offset_name = answers.offset_account or DEFAULT_OFFSET
+    offset = next((a for a in accounts if key(a.name) == key(offset_name)), None)
+    asset = asset_account(dict(balances), accounts)
+    entry = draft_opening_balance_entry(
+        enable,
+        balances,
+        finale_value,
+        offset.name if offset else offset_name,
+        asset,
+        offset_account_id=offset.id if offset else None,
+        currency=currency,
+    )
+    suggested = (
+        f" The offset account {offset_name} is a suggestion; an owner may choose another."
+        if answers.offset_account is None
+        else ""
+    )
+    missing_offset = (
+        f" QBO has no account named {offset_name}: create it or choose another." if offset is None else ""
+    )
+    entry_finding = Finding(
+        kind="journal_entry",
+        id=f"opening-balance-{d1.isoformat()}",
+        name=f"Journal entry dated {d1.isoformat()}",
+        detail=entry.as_text(),
+        amount=entry.amount,
+        extra={
+            "txn_date": d1.isoformat(),
+            "debit_account": entry.lines[0].account.name,
+            "credit_account": entry.lines[1].account.name,
+            "memo": entry.memo,
+        },
+    )
+    direction = "higher" if difference > 0 else "lower"
+    return CheckResult(
+        slug=SLUG,
+        status=Status.FAIL,
+        summary=(
+            f"{compare} Finale is {money(abs(difference), currency)} {direction}: QBO needs a journal entry "
+            "dated "
+            f"{d1.isoformat()}.{late_text}"
+        ),
+        hint=(
+            "In QuickBooks Online choose + New > Journal entry and enter:\n"
+            f"{entry.as_text()}\n"
+            f"Preflight does not post it.{suggested}{missing_offset} Then run the check again."
+        ),
+        findings=(entry_finding, *late_findings),
+        amounts=amounts,
+    )

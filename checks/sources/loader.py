@@ -1,0 +1,176 @@
+"""The Snapshot loader: fetch only what the requested checks need, QBO and Finale in parallel.
+
+QBO's client is synchronous (python-quickbooks uses requests), so its calls run in worker threads; Finale's
+client is asynchronous. A source that fails becomes an entry in `Snapshot.errors` for the needs it served,
+so the checks that depend on it report `error` instead of passing silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from checks.snapshot import (
+    FinaleProduct,
+    InventoryAdjustment,
+    ItemTransaction,
+    Need,
+    QboAccount,
+    QboCompany,
+    QboItem,
+    SalesOrder,
+    Snapshot,
+    SourceError,
+    StockRow,
+    ValuationLine,
+)
+from checks.sources.errors import FinaleAuthError, QboAuthError
+from checks.sources.errors import SourceError as SourceFailure
+
+log = logging.getLogger(__name__)
+
+
+class QboReader(Protocol):
+    def company(self) -> QboCompany: ...
+    def items(self) -> list[QboItem]: ...
+    def accounts(self) -> list[QboAccount]: ...
+    def inventory_valuation(self, as_of: date) -> list[ValuationLine]: ...
+    def item_transactions(self, since: date | None) -> list[ItemTransaction]: ...
+    def inventory_balance(self, on: date) -> dict[str, Decimal]: ...
+    def adjustments(self, since: date) -> list[InventoryAdjustment]: ...
+
+
+class FinaleReader(Protocol):
+    async def products(self) -> list[FinaleProduct]: ...
+    async def stock(self) -> list[StockRow]: ...
+    async def sales_orders(self, since: date | None) -> list[SalesOrder]: ...
+    async def average_costs(self, as_of: date) -> dict[str, Decimal | None]: ...
+    async def inventory_value(self, on: date) -> Decimal: ...
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    needs: frozenset[Need]
+    today: date
+    enable_date: date | None
+    enable_date_decided: bool
+
+
+NOT_CONNECTED = {
+    "qbo": "QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`.",
+    "finale": "Finale is not connected yet. An owner can connect it with `connect finale`.",
+}
+
+
+async def load_snapshot(
+    plan: LoadPlan,
+    *,
+    qbo: QboReader | None,
+    finale: FinaleReader | None,
+    now: datetime,
+) -> Snapshot:
+    needs = plan.needs
+    day_before = plan.enable_date - timedelta(days=1) if plan.enable_date else None
+    errors: dict[Need, SourceError] = {}
+    values: dict[str, Any] = {}
+    jobs: list[Awaitable[None]] = []
+
+    def fail(need: Need, message: str) -> None:
+        errors[need] = SourceError(need=need, message=message)
+
+    async def fetch(need: Need, field: str, call: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            values[field] = await call()
+        except SourceFailure as exc:
+            log.warning("source failed for %s: %s", need.value, exc.detail or exc.message)
+            errors[need] = SourceError(
+                need=need, message=str(exc), auth=isinstance(exc, QboAuthError | FinaleAuthError)
+            )
+
+    def qbo_job(need: Need, field: str, method: Callable[[], Any]) -> None:
+        if need not in needs:
+            return
+        if qbo is None:
+            fail(need, NOT_CONNECTED["qbo"])
+            return
+        jobs.append(fetch(need, field, lambda: asyncio.to_thread(method)))
+
+    def finale_job(need: Need, field: str, method: Callable[[], Awaitable[Any]]) -> None:
+        if need not in needs:
+            return
+        if finale is None:
+            fail(need, NOT_CONNECTED["finale"])
+            return
+        jobs.append(fetch(need, field, method))
+
+    if qbo is not None:
+        q = qbo
+        qbo_job(Need.QBO_COMPANY, "company", q.company)
+        qbo_job(Need.QBO_ITEMS, "items", q.items)
+        qbo_job(Need.QBO_ACCOUNTS, "accounts", q.accounts)
+        qbo_job(Need.QBO_INVENTORY_VALUATION, "valuation", lambda: q.inventory_valuation(plan.today))
+        # A blank enable date pushes the whole history, so every transaction counts.
+        qbo_job(
+            Need.QBO_ITEM_TRANSACTIONS, "item_transactions", lambda: q.item_transactions(plan.enable_date)
+        )
+        if day_before is not None:
+            d1 = day_before
+            qbo_job(Need.QBO_INVENTORY_BALANCE, "inventory_balance", lambda: q.inventory_balance(d1))
+        if plan.enable_date is not None:
+            since = plan.enable_date
+            qbo_job(Need.QBO_ADJUSTMENTS, "adjustments", lambda: q.adjustments(since))
+    else:
+        for need in needs:
+            if need.value.startswith("qbo"):
+                fail(need, NOT_CONNECTED["qbo"])
+
+    if finale is not None:
+        f = finale
+        finale_job(Need.FINALE_PRODUCTS, "products", f.products)
+        finale_job(Need.FINALE_STOCK, "stock", f.stock)
+        # 90 days of history estimate the monthly invoice volume even before a future enable date.
+        orders_since: date | None = plan.today - timedelta(days=90)
+        if plan.enable_date is not None:
+            orders_since = min(plan.today - timedelta(days=90), plan.enable_date)
+        elif plan.enable_date_decided:
+            orders_since = None  # a blank enable date pushes the whole history
+        finale_job(Need.FINALE_SALES_ORDERS, "sales_orders", lambda: f.sales_orders(orders_since))
+        as_of = plan.enable_date or plan.today
+        finale_job(Need.FINALE_AVERAGE_COST, "average_costs", lambda: f.average_costs(as_of))
+        if day_before is not None:
+            d1 = day_before
+            finale_job(Need.FINALE_INVENTORY_VALUE, "finale_inventory_value", lambda: f.inventory_value(d1))
+    else:
+        for need in needs:
+            if need.value.startswith("finale"):
+                fail(need, NOT_CONNECTED["finale"])
+
+    await asyncio.gather(*jobs)
+
+    def tup(name: str) -> tuple[Any, ...] | None:
+        v = values.get(name)
+        return None if v is None else tuple(v)
+
+    return Snapshot(
+        fetched_at=now,
+        enable_date=plan.enable_date,
+        company=values.get("company"),
+        items=tup("items"),
+        accounts=tup("accounts"),
+        valuation=tup("valuation"),
+        item_transactions=tup("item_transactions"),
+        inventory_balance=values.get("inventory_balance"),
+        inventory_balance_date=day_before if "inventory_balance" in values else None,
+        adjustments=tup("adjustments"),
+        products=tup("products"),
+        stock=tup("stock"),
+        sales_orders=tup("sales_orders"),
+        average_costs=values.get("average_costs"),
+        finale_inventory_value=values.get("finale_inventory_value"),
+        errors=errors,
+    )

@@ -1,0 +1,748 @@
+"""Preflight's QuickBooks Online client: python-quickbooks for the Accounting API, intuit-oauth for tokens.
+
+Thread-safe by construction: the Snapshot loader calls these methods from worker threads, and each call
+builds its own `QuickBooks` client (python-quickbooks keeps per-instance sessions, but `api_url_v3` is a
+class attribute, so it is overridden on the instance only). Token state lives here, behind one lock.
+
+Refresh tokens rotate: whenever QBO returns a new one, `on_tokens` is called at once so the caller can store
+it (a lost rotation disconnects the company; see research/qbo.md section 12). Tokens never appear in logs,
+exception messages or reprs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import os
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.enums import Scopes
+from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
+from quickbooks.exceptions import QuickbooksException
+from requests_oauthlib import OAuth2Session  # type: ignore[import-untyped]
+
+from checks.snapshot import (
+    InventoryAdjustment,
+    ItemTransaction,
+    QboAccount,
+    QboCompany,
+    QboItem,
+    Ref,
+    ValuationLine,
+)
+from checks.sources.errors import ConfigurationError, QboAuthError, QboError, QboFaultError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
+SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com/v3"
+PAGE_SIZE = 1000  # QBO's maximum page
+MINOR_VERSION = 75
+CENT = Decimal("0.01")
+DELETED_SUFFIX = " (deleted)"
+ITEM_TXN_ENTITIES = ("PurchaseOrder", "Bill", "Invoice", "SalesReceipt")
+
+RECONNECT = (
+    "QuickBooks Online no longer accepts Preflight's connection (it was revoked or has expired). "
+    "An owner must reconnect QuickBooks Online with `connect qbo`."
+)
+UNREACHABLE = "QuickBooks Online could not be reached. Check the connection and try again in a few minutes."
+
+
+# ------------------------------------------------------------------ configuration and tokens
+
+
+@dataclass(frozen=True)
+class QboConfig:
+    """How to reach QBO. `environment`: "sandbox", "production" or an OpenID discovery URL."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    realm_id: str | None = None
+    environment: str = "sandbox"
+    # v3 base URL, e.g. http://127.0.0.1:9001/v3; by default from the environment (discovery origin + /v3).
+    api_base: str | None = None
+    minor_version: int = MINOR_VERSION
+    timeout: float = 60.0  # seconds per HTTP request; QBO itself gives up after 120
+    max_workers: int = 4  # concurrent pages per call
+    max_retries: int = 4  # for 429 and 5xx
+    backoff_base: float = 1.0  # seconds; doubled per retry, with jitter
+    backoff_max: float = 60.0
+    requests_per_second: int = 10  # QBO: 10/s and 500/min per realm
+    requests_per_minute: int = 500
+
+    def resolved_api_base(self) -> str:
+        if self.api_base:
+            return self.api_base.rstrip("/")
+        env = self.environment.lower()
+        if env in ("sandbox", "sand"):
+            return SANDBOX_API
+        if env in ("production", "prod"):
+            return PRODUCTION_API
+        parts = urlsplit(self.environment)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError(
+                "QBO_ENVIRONMENT must be sandbox, production or the URL of an OpenID discovery document."
+            )
+        return f"{parts.scheme}://{parts.netloc}/v3"
+
+
+@dataclass(frozen=True, repr=False)
+class QboTokens:
+    access_token: str | None
+    refresh_token: str
+    access_expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        access = "set" if self.access_token else "none"
+        expires = self.access_expires_at
+        return f"QboTokens(access_token=<{access}>, refresh_token=<set>, access_expires_at={expires!r})"
+
+    @classmethod
+    def from_auth_client(cls, client: AuthClient) -> QboTokens:
+        now = datetime.now(UTC)
+        expires_in = getattr(client, "expires_in", None)
+        refresh_in = getattr(client, "x_refresh_token_expires_in", None)
+        return cls(
+            access_token=client.access_token,
+            refresh_token=client.refresh_token,
+            access_expires_at=now + timedelta(seconds=int(expires_in)) if expires_in else None,
+            refresh_expires_at=now + timedelta(seconds=int(refresh_in)) if refresh_in else None,
+        )
+
+
+def is_loopback_http(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+# ------------------------------------------------------------------ rate limiting
+
+
+class RateLimiter:
+    """Sliding windows over the last second and minute, shared by every thread calling one realm."""
+
+    def __init__(self, per_second: int, per_minute: int, *, margin: float = 0.02) -> None:
+        self.per_second = per_second
+        self.per_minute = per_minute
+        # A little slack so that network jitter never packs 11 requests into QBO's second.
+        self.margin = margin
+        self._lock = threading.Lock()
+        self._sent: deque[float] = deque()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= 60 + self.margin:
+                    self._sent.popleft()
+                recent = [t for t in self._sent if now - t < 1 + self.margin]
+                wait = 0.0
+                if len(recent) >= self.per_second:
+                    wait = recent[-self.per_second] + 1 + self.margin - now
+                if len(self._sent) >= self.per_minute:
+                    wait = max(wait, self._sent[-self.per_minute] + 60 + self.margin - now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return
+            time.sleep(wait)
+
+
+_limiters: dict[tuple[str, str], RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(api_base: str, realm_id: str, per_second: int, per_minute: int) -> RateLimiter:
+    """One limiter per realm and API host in this process, whichever QboSource instance calls it."""
+    with _limiters_lock:
+        key = (api_base, realm_id)
+        if key not in _limiters:
+            _limiters[key] = RateLimiter(per_second, per_minute)
+        return _limiters[key]
+
+
+# ------------------------------------------------------------------ the per-call python-quickbooks client
+
+
+class _Unauthorized(Exception):
+    """HTTP 401 from the API: the access token is expired or revoked."""
+
+
+class _Client(QuickBooks):
+    """A QuickBooks client for one call: own base URL, rate limit, retries and timeouts."""
+
+    limiter: RateLimiter
+    policy: QboConfig
+
+    def process_request(
+        self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
+    ) -> requests.Response:
+        headers = dict(headers or {})
+        headers["Authorization"] = "Bearer " + self.session.access_token
+        policy = self.policy
+        attempt = 0
+        while True:
+            self.limiter.acquire()
+            try:
+                response: requests.Response = self.session.request(
+                    request_type, url, headers=headers, params=params, data=data, timeout=policy.timeout
+                )
+            except requests.Timeout as exc:
+                raise QboError(UNREACHABLE, detail=f"timeout after {policy.timeout}s: {_path(url)}") from exc
+            except requests.ConnectionError as exc:
+                raise QboError(UNREACHABLE, detail=f"connection failed: {_path(url)}") from exc
+            status = response.status_code
+            if status == 429 or status >= 500:
+                if attempt >= policy.max_retries:
+                    if status == 429:
+                        raise QboError(
+                            "QuickBooks Online is limiting how fast Preflight may ask (HTTP 429). "
+                            "Try again in a minute.",
+                            detail=f"429 after {attempt} retries: {_path(url)}",
+                        )
+                    raise QboError(
+                        f"QuickBooks Online had a server error (HTTP {status}). Try again in a few minutes.",
+                        detail=f"{status} after {attempt} retries: {_path(url)}",
+                    )
+                delay = _retry_delay(response, attempt, policy)
+                log.info("QBO answered %s for %s; retrying in %.2fs", status, _path(url), delay)
+                time.sleep(delay)
+                attempt += 1
+                continue
+            if status == 401:
+                raise _Unauthorized()
+            if status == 403:
+                raise QboAuthError(
+                    "QuickBooks Online refused access (HTTP 403). The company's subscription may not "
+                    "allow it, or the user who connected Preflight lacks permission. An owner may need to "
+                    "reconnect as a QBO admin.",
+                    detail=f"403: {_path(url)}",
+                )
+            if status != 200 and "Fault" not in _json_or_empty(response):
+                raise QboError(
+                    f"QuickBooks Online answered with an unexpected error (HTTP {status}).",
+                    detail=f"{status}: {_path(url)}: {response.text[:300]}",
+                )
+            return response
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_delay(response: requests.Response, attempt: int, policy: QboConfig) -> float:
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return min(max(float(header), 0.0), policy.backoff_max)
+        except ValueError:
+            pass
+    base = min(policy.backoff_base * (2**attempt), policy.backoff_max)
+    return base * (0.5 + random.random() / 2)
+
+
+# ------------------------------------------------------------------ parsing helpers
+
+
+def _dec(value: Any) -> Decimal | None:
+    """JSON numbers arrive as int or Decimal (python-quickbooks parses floats with Decimal)."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def _money(value: Any) -> Decimal | None:
+    d = _dec(value)
+    return None if d is None else d.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _ref(value: Any) -> Ref | None:
+    if not isinstance(value, dict) or value.get("value") in (None, ""):
+        return None
+    return Ref(id=str(value["value"]), name=str(value.get("name") or ""))
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _date(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _id_key(value: str) -> tuple[int, int | str]:
+    return (0, int(value)) if value.isdigit() else (1, value)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def parse_item(row: dict[str, Any]) -> QboItem:
+    active = bool(row.get("Active", True))
+    name = str(row.get("Name") or "")
+    if not active:
+        # QBO renames inactive items "Name (deleted)"; the checks compare the name the item had.
+        name = name.removesuffix(DELETED_SUFFIX)
+    return QboItem(
+        id=str(row["Id"]),
+        name=name,
+        type=str(row.get("Type") or ""),
+        active=active,
+        sku=(str(row["Sku"]) if row.get("Sku") not in (None, "") else None),
+        fully_qualified_name=row.get("FullyQualifiedName"),
+        qty_on_hand=_dec(row.get("QtyOnHand")),
+        purchase_cost=_dec(row.get("PurchaseCost")),
+        asset_account=_ref(row.get("AssetAccountRef")),
+        expense_account=_ref(row.get("ExpenseAccountRef")),
+        income_account=_ref(row.get("IncomeAccountRef")),
+        created=_datetime((row.get("MetaData") or {}).get("CreateTime")),
+        updated=_datetime((row.get("MetaData") or {}).get("LastUpdatedTime")),
+    )
+
+
+def parse_account(row: dict[str, Any]) -> QboAccount:
+    return QboAccount(
+        id=str(row["Id"]),
+        name=str(row.get("Name") or ""),
+        account_type=str(row.get("AccountType") or ""),
+        account_sub_type=row.get("AccountSubType"),
+        classification=row.get("Classification"),
+        active=bool(row.get("Active", True)),
+        current_balance=_money(row.get("CurrentBalance")) or Decimal("0.00"),
+    )
+
+
+def report_rows(rows: Iterable[Any]) -> Iterable[dict[str, Any]]:
+    """Every data row of a report, however deeply the sections nest."""
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        if "ColData" in row:
+            yield row
+        inner = (row.get("Rows") or {}).get("Row")
+        if inner:
+            yield from report_rows(inner)
+
+
+# ------------------------------------------------------------------ the source
+
+
+class QboSource:
+    """Read access to one QBO company for the checks.
+
+    `QboSource(config, tokens, on_tokens)`: `tokens` may carry no access token (one is fetched with the
+    refresh token on first use); `on_tokens(tokens)` is called synchronously whenever the tokens change.
+    """
+
+    def __init__(
+        self,
+        config: QboConfig,
+        tokens: QboTokens | None,
+        on_tokens: Callable[[QboTokens], None] | None = None,
+    ) -> None:
+        if not config.client_id or not config.client_secret:
+            raise ConfigurationError("QBO_CLIENT_ID and QBO_CLIENT_SECRET must be set to connect QuickBooks Online.")
+        self.config = config
+        self.api_base = config.resolved_api_base()
+        parts = urlsplit(self.api_base)
+        if is_loopback_http(self.api_base):
+            # requests-oauthlib refuses plain http; allowed only for the local simulator, never real QBO.
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        elif parts.scheme != "https":
+            raise ConfigurationError("The QuickBooks Online API address must use https (plain http only on loopback).")
+        self.realm_id = config.realm_id
+        self._tokens = tokens
+        self._on_tokens = on_tokens
+        self._lock = threading.RLock()
+        self._generation = 0  # bumped whenever the access token changes
+        self._auth: AuthClient | None = None
+
+    def __repr__(self) -> str:
+        return f"QboSource(realm_id={self.realm_id!r}, api_base={self.api_base!r})"
+
+    # -------------------------------------------------------------- OAuth
+
+    def _auth_client(self) -> AuthClient:
+        """The one intuit-oauth client, used only under the lock (it is a requests.Session)."""
+        if self._auth is None:
+            try:
+                self._auth = AuthClient(
+                    client_id=self.config.client_id,
+                    client_secret=self.config.client_secret,
+                    redirect_uri=self.config.redirect_uri,
+                    environment=self.config.environment,
+                )
+            except AuthClientError as exc:
+                raise QboError(
+                    "Preflight could not read Intuit's sign-in configuration. Try again in a few minutes.",
+                    detail=f"discovery document: HTTP {exc.status_code}",
+                ) from exc
+            except requests.RequestException as exc:
+                raise QboError(UNREACHABLE, detail="discovery document unreachable") from exc
+        return self._auth
+
+    def authorization_url(self, state: str) -> str:
+        """Where to send an owner to connect QBO (accounting scope); `state` comes back on the redirect."""
+        with self._lock:
+            return str(self._auth_client().get_authorization_url([Scopes.ACCOUNTING], state_token=state))
+
+    def exchange_code(self, code: str, realm_id: str) -> QboTokens:
+        """Trade the redirect's code for tokens; this source then uses them and `on_tokens` is called."""
+        with self._lock:
+            client = self._auth_client()
+            try:
+                client.get_bearer_token(code, realm_id=realm_id)
+            except AuthClientError as exc:
+                if exc.status_code in (400, 401):
+                    raise QboAuthError(
+                        "QuickBooks Online did not accept the connection (the link may have expired). "
+                        "Start `connect qbo` again.",
+                        detail=f"token endpoint: HTTP {exc.status_code}",
+                    ) from exc
+                raise QboError(
+                    "QuickBooks Online could not complete the connection. Try again in a few minutes.",
+                    detail=f"token endpoint: HTTP {exc.status_code}",
+                ) from exc
+            except requests.RequestException as exc:
+                raise QboError(UNREACHABLE, detail="token endpoint unreachable") from exc
+            self.realm_id = realm_id
+            return self._adopt(QboTokens.from_auth_client(client))
+
+    def _adopt(self, tokens: QboTokens) -> QboTokens:
+        self._tokens = tokens
+        self._generation += 1
+        if self._on_tokens is not None:
+            self._on_tokens(tokens)
+        return tokens
+
+    def _refresh(self) -> None:
+        """Exchange the refresh token; the caller holds the lock."""
+        if self._tokens is None:
+            raise QboAuthError("QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`.")
+        client = self._auth_client()
+        try:
+            client.refresh(refresh_token=self._tokens.refresh_token)
+        except AuthClientError as exc:
+            if exc.status_code in (400, 401):
+                raise QboAuthError(RECONNECT, detail=f"refresh refused: HTTP {exc.status_code}") from exc
+            raise QboError(
+                "QuickBooks Online could not renew Preflight's access. Try again in a few minutes.",
+                detail=f"refresh failed: HTTP {exc.status_code}",
+            ) from exc
+        except requests.RequestException as exc:
+            raise QboError(UNREACHABLE, detail="token endpoint unreachable") from exc
+        rotated = client.refresh_token != self._tokens.refresh_token
+        log.info("QBO access token refreshed (refresh token %s)", "rotated" if rotated else "unchanged")
+        self._adopt(QboTokens.from_auth_client(client))
+
+    def _access(self) -> tuple[int, str]:
+        with self._lock:
+            if self._tokens is None:
+                raise QboAuthError(
+                    "QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`."
+                )
+            if self._tokens.access_token is None:
+                self._refresh()
+            assert self._tokens is not None and self._tokens.access_token is not None
+            return self._generation, self._tokens.access_token
+
+    def _after_401(self, generation: int) -> None:
+        with self._lock:
+            # Another thread may have refreshed already; one refresh serves every page that saw the 401.
+            if generation == self._generation:
+                self._refresh()
+
+    # -------------------------------------------------------------- calls
+
+    def _client(self, access_token: str) -> _Client:
+        if not self.realm_id:
+            raise ConfigurationError("No QuickBooks Online company (realm id) is configured. Connect QBO first.")
+        client = _Client(company_id=self.realm_id, minorversion=self.config.minor_version, use_decimal=True)
+        client.api_url_v3 = self.api_base  # instance attribute: the class one is shared process-wide
+        client.session = OAuth2Session(
+            self.config.client_id, token={"access_token": access_token, "token_type": "Bearer"}
+        )
+        client.policy = self.config
+        client.limiter = limiter_for(
+            self.api_base, self.realm_id, self.config.requests_per_second, self.config.requests_per_minute
+        )
+        return client
+
+    def _call(self, what: str, fn: Callable[[_Client], T]) -> T:
+        generation, token = self._access()
+        try:
+            return self._run(what, fn, self._client(token))
+        except _Unauthorized:
+            pass
+        self._after_401(generation)
+        _, token = self._access()
+        try:
+            return self._run(what, fn, self._client(token))
+        except _Unauthorized as exc:
+            raise QboAuthError(RECONNECT, detail=f"401 after a token refresh: {what}") from exc
+
+    @staticmethod
+    def _run(what: str, fn: Callable[[_Client], T], client: _Client) -> T:
+        try:
+            return fn(client)
+        except QuickbooksException as exc:
+            message = str(getattr(exc, "message", "") or "")
+            if exc.error_code == 10000 and message.startswith("Error reading json response"):
+                raise QboError(
+                    "QuickBooks Online sent an answer Preflight could not read. Try again in a few minutes.",
+                    detail=f"{what}: unreadable response",
+                ) from exc
+            detail = str(getattr(exc, "detail", "") or "")
+            code = str(exc.error_code) if exc.error_code not in (None, "") else None
+            text = f"QuickBooks Online rejected Preflight's request ({what}): {message}"
+            if detail and detail != message:
+                text += f" — {detail}"
+            if code:
+                text += f" (code {code})"
+            raise QboFaultError(text, code=code, detail=detail or None) from exc
+
+    def query(self, statement: str) -> dict[str, Any]:
+        """One raw query; returns the QueryResponse object."""
+        result = self._call("query", lambda qb: qb.query(statement))
+        response = result.get("QueryResponse") if isinstance(result, dict) else None
+        return response if isinstance(response, dict) else {}
+
+    def _count(self, entity: str, where: str) -> int:
+        response = self.query(f"SELECT COUNT(*) FROM {entity}{where}")
+        return int(response.get("totalCount") or 0)
+
+    def _fetch_all(self, jobs: list[tuple[str, str, str]]) -> dict[str, list[dict[str, Any]]]:
+        """Every row of each (entity, select, where) job: counts first, then every page concurrently."""
+        results: dict[str, dict[str, dict[str, Any]]] = {entity: {} for entity, _, _ in jobs}
+        with ThreadPoolExecutor(max_workers=max(self.config.max_workers, 1), thread_name_prefix="qbo-page") as pool:
+            counts = list(pool.map(lambda job: self._count(job[0], job[2]), jobs))
+
+            def page(job: tuple[str, str, str], start: int) -> tuple[str, list[dict[str, Any]]]:
+                entity, select, where = job
+                paging = f" ORDERBY Id STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+                statement = f"SELECT {select} FROM {entity}{where}{paging}"
+                rows = self.query(statement).get(entity) or []
+                return entity, [r for r in rows if isinstance(r, dict)]
+
+            planned = [
+                (job, 1 + n * PAGE_SIZE)
+                for job, count in zip(jobs, counts, strict=True)
+                for n in range(max(math.ceil(count / PAGE_SIZE), 1))
+            ]
+            last_start = {job[0]: 1 for job in jobs}
+            last_full = {job[0]: False for job in jobs}
+            for (_job, start), (entity, rows) in zip(planned, pool.map(lambda p: page(*p), planned), strict=True):
+                for row in rows:
+                    results[entity][str(row.get("Id"))] = row
+                if start >= last_start[entity]:
+                    last_start[entity] = start
+                    last_full[entity] = len(rows) >= PAGE_SIZE
+        # Rows added while paging push the last page past its planned end: keep reading until a short page.
+        for job in jobs:
+            entity = job[0]
+            start = last_start[entity]
+            while last_full[entity]:
+                start += PAGE_SIZE
+                _, rows = page(job, start)
+                for row in rows:
+                    results[entity][str(row.get("Id"))] = row
+                last_full[entity] = len(rows) >= PAGE_SIZE
+        return {entity: [rows[k] for k in sorted(rows, key=_id_key)] for entity, rows in results.items()}
+
+    # -------------------------------------------------------------- what the checks read
+
+    def check_connection(self) -> QboCompany:
+        """A live CompanyInfo call: proves the connection works (admin-access)."""
+        info = self._company_info()
+        return QboCompany(
+            realm_id=str(self.realm_id),
+            name=str(info.get("CompanyName") or info.get("LegalName") or ""),
+            country=info.get("Country"),
+            offering_sku=_name_value(info, "OfferingSku"),
+        )
+
+    def _company_info(self) -> dict[str, Any]:
+        realm = str(self.realm_id)
+        result = self._call("company info", lambda qb: qb.get_single_object("CompanyInfo", realm))
+        info = result.get("CompanyInfo") if isinstance(result, dict) else None
+        if not isinstance(info, dict):
+            raise QboError("QuickBooks Online sent no company information.", detail="CompanyInfo missing")
+        return info
+
+    def company(self) -> QboCompany:
+        info = self._company_info()
+        result = self._call("preferences", lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences"))
+        p = result.get("Preferences") if isinstance(result, dict) else None
+        p = p if isinstance(p, dict) else {}
+        products = p.get("ProductAndServicesPrefs") or {}
+        qoh = products.get("QuantityOnHand")
+        currency = ((p.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
+        return QboCompany(
+            realm_id=str(self.realm_id),
+            name=str(info.get("CompanyName") or info.get("LegalName") or ""),
+            country=info.get("Country"),
+            home_currency=str(currency or "USD"),
+            offering_sku=_name_value(info, "OfferingSku"),
+            book_close_date=_date((p.get("AccountingInfoPrefs") or {}).get("BookCloseDate")),
+            quantity_on_hand_enabled=bool(qoh) if qoh is not None else None,
+        )
+
+    def items(self) -> list[QboItem]:
+        """Every item, active and inactive, with Sku (plain `SELECT *` leaves Sku out)."""
+        rows = self._fetch_all([("Item", "*, Sku", " WHERE Active IN (true, false)")])["Item"]
+        return [parse_item(r) for r in rows]
+
+    def accounts(self) -> list[QboAccount]:
+        rows = self._fetch_all([("Account", "*", " WHERE Active IN (true, false)")])["Account"]
+        return [parse_account(r) for r in rows]
+
+    def inventory_valuation(self, as_of: date) -> list[ValuationLine]:
+        qs = {"report_date": as_of.isoformat()}
+        report = self._call("inventory valuation report", lambda qb: qb.get_report("InventoryValuationSummary", qs))
+        lines: list[ValuationLine] = []
+        for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
+            cols = row.get("ColData") or []
+            if row.get("group") == "GrandTotal" or not cols or not cols[0].get("id"):
+                continue
+            values = [c.get("value") for c in cols] + [None] * 5
+            sku = (values[1] or "").strip()
+            lines.append(
+                ValuationLine(
+                    item_id=str(cols[0]["id"]),
+                    name=str(values[0] or ""),
+                    sku=sku or None,
+                    qty=_dec(values[2]) or Decimal(0),
+                    asset_value=_money(values[3]) or Decimal("0.00"),
+                    avg_cost=_dec(values[4]),
+                )
+            )
+        return lines
+
+    def item_transactions(self, since: date | None) -> list[ItemTransaction]:
+        """One entry per (transaction, item) on purchase orders, bills, invoices and sales receipts."""
+        where = f" WHERE TxnDate >= '{since.isoformat()}'" if since is not None else ""
+        fetched = self._fetch_all([(entity, "*", where) for entity in ITEM_TXN_ENTITIES])
+        out: list[ItemTransaction] = []
+        for entity in ITEM_TXN_ENTITIES:
+            for txn in fetched[entity]:
+                txn_date = _date(txn.get("TxnDate"))
+                if txn_date is None:
+                    continue
+                seen: set[str] = set()
+                for line in txn.get("Line") or []:
+                    detail = line.get(line.get("DetailType") or "") if isinstance(line, dict) else None
+                    item = _ref((detail or {}).get("ItemRef")) if isinstance(detail, dict) else None
+                    if item is None or item.id in seen:
+                        continue
+                    seen.add(item.id)
+                    out.append(
+                        ItemTransaction(
+                            txn_type=entity,
+                            txn_id=str(txn["Id"]),
+                            doc_number=txn.get("DocNumber"),
+                            txn_date=txn_date,
+                            item_id=item.id,
+                        )
+                    )
+        return out
+
+    def inventory_balance(self, on: date) -> dict[str, Decimal]:
+        """Balance on `on` of every account whose AccountSubType is Inventory (BalanceSheet, end_date=on)."""
+        inventory = [a for a in self.accounts() if a.account_sub_type == "Inventory"]
+        qs = {"end_date": on.isoformat()}
+        report = self._call("balance sheet", lambda qb: qb.get_report("BalanceSheet", qs))
+        wanted = {a.id for a in inventory}
+        # An active account with no activity may be left out of the report: its balance is zero.
+        out = {a.id: Decimal("0.00") for a in inventory if a.active}
+        for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
+            cols = row.get("ColData") or []
+            account_id = str(cols[0].get("id")) if cols and cols[0].get("id") is not None else None
+            if account_id in wanted and len(cols) > 1:
+                out[account_id] = _money(cols[1].get("value")) or Decimal("0.00")
+        return out
+
+    def adjustments(self, since: date) -> list[InventoryAdjustment]:
+        where = f" WHERE TxnDate >= '{since.isoformat()}'"
+        rows = self._fetch_all([("InventoryAdjustment", "*", where)])["InventoryAdjustment"]
+        out: list[InventoryAdjustment] = []
+        for row in rows:
+            txn_date = _date(row.get("TxnDate"))
+            if txn_date is None:
+                continue
+            item_ids: list[str] = []
+            for line in row.get("Line") or []:
+                detail = (line or {}).get("ItemAdjustmentLineDetail") if isinstance(line, dict) else None
+                item = _ref((detail or {}).get("ItemRef"))
+                if item is not None and item.id not in item_ids:
+                    item_ids.append(item.id)
+            out.append(
+                InventoryAdjustment(
+                    id=str(row["Id"]),
+                    txn_date=txn_date,
+                    doc_number=row.get("DocNumber"),
+                    account=_ref(row.get("AdjustAccountRef")),
+                    item_ids=tuple(item_ids),
+                    note=row.get("PrivateNote") or None,
+                )
+            )
+        return out
+
+    def find_items_by_name(self, name: str) -> list[QboItem]:
+        """Items named exactly `name` (active or not); quotes in names are escaped as QBO expects."""
+        response = self.query(f"SELECT *, Sku FROM Item WHERE Name = {_quote(name)} AND Active IN (true, false)")
+        return [parse_item(r) for r in response.get("Item") or [] if isinstance(r, dict)]
+
+
+def _name_value(info: dict[str, Any], name: str) -> str | None:
+    for pair in info.get("NameValue") or []:
+        if isinstance(pair, dict) and pair.get("Name") == name:
+            value = pair.get("Value")
+            return str(value) if value is not None else None
+    return None

@@ -1,0 +1,1 @@
+"""Surfaces: each subpackage turns native events into intents and renders Cards natively."""

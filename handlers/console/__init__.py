@@ -1,0 +1,1 @@
+"""The terminal chat used by `preflight demo`: the same commands, buttons as numbered choices."""

@@ -1,0 +1,1 @@
+"""Slack surface: Bolt listeners and Block Kit rendering."""

@@ -1,0 +1,1 @@
+"""Persistence: typed models, repositories, Alembic migrations and secret encryption."""

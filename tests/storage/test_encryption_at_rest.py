@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import repositories as repo
+from storage.crypto import (
+    MissingSecretKeyError,
+    SecretBox,
+    SecretDecryptionError,
+    generate_key,
+    set_secret_box,
+)
+from storage.models import Checklist, Connection, ConnectionKind, Platform
+
+ACCESS = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4Q0JDLUhTMjU2In0..access-token-plaintext"
+REFRESH = "AB11700000000refresh-token-plaintext"
+API_KEY = "finale-api-key-plaintext"
+API_SECRET = "finale-api-secret-plaintext"
+
+
+def _checklist(session: Session) -> Checklist:
+    workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
+    return repo.create_checklist(session, workspace, "C1", company_label="Acme Inc")
+
+
+def _save_both(session: Session, checklist_id: int) -> None:
+    repo.save_connection(
+        session,
+        checklist_id,
+        ConnectionKind.QBO,
+        realm_id="9130",
+        access_token=ACCESS,
+        refresh_token=REFRESH,
+        access_token_expires_at=datetime(2026, 1, 1, 12, tzinfo=UTC),
+        company_name="Acme Inc",
+        connected_by="U1",
+    )
+    repo.save_connection(
+        session,
+        checklist_id,
+        ConnectionKind.FINALE,
+        account_path="acme",
+        base_url="https://app.finaleinventory.com",
+        api_key=API_KEY,
+        api_secret=API_SECRET,
+        report_urls={"inventory_value": "https://app.finaleinventory.com/acme/doc/report/x?a='b'"},
+        connected_by="U1",
+    )
+
+
+def test_raw_rows_hold_ciphertext_and_reads_give_plaintext(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+        _save_both(session, checklist_id)
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT access_token, refresh_token, api_key, api_secret FROM connections ORDER BY id"
+        ).all()
+    raw = " ".join(str(value) for row in rows for value in row)
+    for secret in (ACCESS, REFRESH, API_KEY, API_SECRET):
+        assert secret not in raw
+    assert all(value is None or str(value).startswith("gAAAAA") for row in rows for value in row)
+
+    with sessions() as session:
+        qbo = repo.get_connection(session, checklist_id, "qbo")
+        finale = repo.get_connection(session, checklist_id, ConnectionKind.FINALE)
+        assert qbo is not None and finale is not None
+        assert (qbo.access_token, qbo.refresh_token) == (ACCESS, REFRESH)
+        assert qbo.access_token_expires_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
+        assert (finale.api_key, finale.api_secret) == (API_KEY, API_SECRET)
+        assert finale.report_urls["inventory_value"].endswith("x?a='b'")
+
+
+def test_repr_hides_secrets(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+        _save_both(session, checklist_id)
+    with sessions() as session:
+        for kind in ConnectionKind:
+            connection = repo.get_connection(session, checklist_id, kind)
+            text = repr(connection)
+            assert "<hidden>" in text
+            for secret in (ACCESS, REFRESH, API_KEY, API_SECRET):
+                assert secret not in text
+        qbo = repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+        assert "realm_id='9130'" in repr(qbo)
+        state = repo.create_oauth_state(session, workspace_id=1, checklist_id=checklist_id, user_id="U1")
+        assert state.state not in repr(state)
+
+
+def test_wrong_key_gives_a_clear_error(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+        _save_both(session, checklist_id)
+    set_secret_box(SecretBox(generate_key()))
+    with sessions() as session, pytest.raises(SecretDecryptionError, match="PREFLIGHT_SECRET_KEY"):
+        repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+
+
+def test_missing_key_refuses_to_store_secrets(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+    set_secret_box(None)
+    monkeypatch.setenv("PREFLIGHT_SECRET_KEY", "")
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        with sessions() as session, pytest.raises(MissingSecretKeyError, match="preflight secret-key"):
+            repo.save_connection(session, checklist_id, ConnectionKind.QBO, access_token=ACCESS)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_update_qbo_tokens_commits_at_once(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+        _save_both(session, checklist_id)
+
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    with sessions() as caller:
+        caller.execute(sa.select(Connection)).all()  # the caller is mid-work in its own transaction
+        repo.update_qbo_tokens(
+            sessions,
+            checklist_id,
+            access_token="new-access",
+            refresh_token="new-refresh",
+            access_token_expires_at=expires,
+            refresh_token_expires_at=expires + timedelta(days=100),
+        )
+        caller.rollback()  # whatever happens to the caller, the rotated token is kept
+
+    with sessions() as session:
+        qbo = repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+        assert qbo is not None
+        assert (qbo.access_token, qbo.refresh_token) == ("new-access", "new-refresh")
+        assert qbo.access_token_expires_at == expires
+        assert qbo.refresh_token_expires_at == expires + timedelta(days=100)
+
+
+def test_update_qbo_tokens_without_a_connection(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+    with pytest.raises(LookupError):
+        repo.update_qbo_tokens(sessions, checklist_id, access_token="a", refresh_token="r")
+
+
+def test_key_rotation_reencrypts_every_secret(sessions: sessionmaker[Session], engine: Engine) -> None:
+    old_key, new_key = generate_key(), generate_key()
+    set_secret_box(SecretBox(old_key))
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+        _save_both(session, checklist_id)
+
+    set_secret_box(SecretBox([new_key, old_key]))
+    with sessions.begin() as session:
+        assert repo.rotate_secrets(session) == 2
+
+    set_secret_box(SecretBox(new_key))  # the old key is gone
+    with sessions() as session:
+        qbo = repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+        finale = repo.get_connection(session, checklist_id, ConnectionKind.FINALE)
+        assert qbo is not None and finale is not None
+        assert (qbo.refresh_token, finale.api_secret) == (REFRESH, API_SECRET)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage.db import alembic_config, current_revision, head_revision, make_engine, normalize_url, upgrade
+from storage.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+EXPECTED_TABLES = {
+    "workspaces",
+    "checklists",
+    "owners",
+    "connections",
+    "check_runs",
+    "check_results",
+    "confirmations",
+    "reminder_deliveries",
+    "conversation_references",
+    "oauth_states",
+    "slack_installations",
+    "slack_bots",
+    "slack_oauth_states",
+    "alembic_version",
+}
+
+
+def test_upgrade_from_scratch_creates_every_table(db_url: str) -> None:
+    assert current_revision(db_url) is None
+    upgrade(db_url)
+    assert current_revision(db_url) == head_revision() == "0001_initial"
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            assert set(sa.inspect(connection).get_table_names()) == EXPECTED_TABLES
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_is_idempotent(db_url: str) -> None:
+    upgrade(db_url)
+    upgrade(db_url)
+    assert current_revision(db_url) == head_revision()
+
+
+def test_migrated_schema_matches_the_models(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_back(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(migrated_url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        with engine.connect() as connection:
+            assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    upgrade(migrated_url)
+    assert current_revision(migrated_url) == head_revision()
+
+
+def test_sqlite_upgrade_creates_the_parent_directory(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "data" / "preflight.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    assert path.exists()
+    assert current_revision(f"sqlite:///{path}") == head_revision()
+
+
+def test_sqlite_engine_enforces_foreign_keys_and_uses_wal(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_in_memory_sqlite_has_no_wal() -> None:
+    engine = make_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "memory"
+    finally:
+        engine.dispose()
+
+
+def test_postgres_urls_are_given_the_psycopg_driver() -> None:
+    assert normalize_url("postgres://u:p@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_offline_sql_renders_the_postgres_triggers(capsys: object) -> None:
+    # `alembic upgrade --sql` for a DBA who applies migrations by hand.
+    config = alembic_config("postgresql+psycopg://u@h/db")
+    command.upgrade(config, "head", sql=True)
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "CREATE TRIGGER confirmations_append_only" in out
+    assert "CREATE TABLE confirmations" in out
+
+
+def test_concurrent_upgrades_from_several_processes(db_url: str) -> None:
+    # Replicas starting at once: every one comes up, and the schema is created once.
+    code = "import sys; from storage.db import upgrade; upgrade(sys.argv[1])"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, db_url],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    assert current_revision(db_url) == head_revision()

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import repositories as repo
+from storage.db import make_engine, session_factory
+from storage.models import OAuthState, Platform, ReminderDelivery
+
+SLOT = datetime(2026, 1, 12, 14, 0, tzinfo=UTC)
+
+
+def _checklist(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    with sessions.begin() as session:
+        workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
+        checklist = repo.create_checklist(session, workspace, "C1")
+        return workspace.id, checklist.id
+
+
+# --- Reminder deliveries ---
+
+
+def test_claiming_a_slot_twice(sessions: sessionmaker[Session]) -> None:
+    _, checklist_id = _checklist(sessions)
+    with sessions.begin() as session:
+        assert repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-a")
+    with sessions.begin() as session:
+        assert not repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-b")
+        # The session stays usable after losing a claim (no aborted transaction).
+        assert repo.claim_reminder(session, checklist_id, SLOT + timedelta(days=1))
+    with sessions() as session:
+        rows = session.query(ReminderDelivery).order_by(ReminderDelivery.slot).all()
+        assert [(r.slot, r.claimed_by) for r in rows][0] == (SLOT, "replica-a")
+        assert len(rows) == 2
+
+
+def test_the_same_instant_in_another_zone_is_the_same_slot(sessions: sessionmaker[Session]) -> None:
+    _, checklist_id = _checklist(sessions)
+    from zoneinfo import ZoneInfo
+
+    with sessions.begin() as session:
+        assert repo.claim_reminder(session, checklist_id, SLOT)
+        assert not repo.claim_reminder(session, checklist_id, SLOT.astimezone(ZoneInfo("America/New_York")))
+
+
+def test_claims_from_two_engines(migrated_url: str, sessions: sessionmaker[Session]) -> None:
+    _, checklist_id = _checklist(sessions)
+    other_engine = make_engine(migrated_url)  # another replica
+    try:
+        with sessions.begin() as session:
+            assert repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-a")
+        with session_factory(other_engine).begin() as session:
+            assert not repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-b")
+    finally:
+        other_engine.dispose()
+
+
+def test_concurrent_claims_only_one_wins(migrated_url: str, sessions: sessionmaker[Session]) -> None:
+    _, checklist_id = _checklist(sessions)
+    engines: list[Engine] = [make_engine(migrated_url) for _ in range(4)]
+    barrier = threading.Barrier(len(engines) * 2)
+    outcomes: list[bool] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def replica(engine: Engine, name: str) -> None:
+        try:
+            barrier.wait()
+            with session_factory(engine).begin() as session:
+                won = repo.claim_reminder(session, checklist_id, SLOT, claimed_by=name)
+            with lock:
+                outcomes.append(won)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=replica, args=(engine, f"replica-{i}-{j}"))
+        for i, engine in enumerate(engines)
+        for j in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    assert sorted(outcomes) == [False] * (len(threads) - 1) + [True]
+
+
+def test_mark_posted(sessions: sessionmaker[Session]) -> None:
+    _, checklist_id = _checklist(sessions)
+    with sessions.begin() as session:
+        assert repo.claim_reminder(session, checklist_id, SLOT)
+        repo.mark_reminder_posted(session, checklist_id, SLOT, "C1:1736690400.000100")
+    with sessions() as session:
+        delivery = session.query(ReminderDelivery).one()
+        assert delivery.message_ref == "C1:1736690400.000100"
+        assert delivery.posted_at is not None and delivery.claimed_by
+
+
+# --- Preflight's QBO OAuth state ---
+
+
+def test_oauth_state_is_single_use(sessions: sessionmaker[Session]) -> None:
+    workspace_id, checklist_id = _checklist(sessions)
+    now = datetime(2026, 1, 12, 10, tzinfo=UTC)
+    with sessions.begin() as session:
+        state = repo.create_oauth_state(
+            session,
+            workspace_id=workspace_id,
+            checklist_id=checklist_id,
+            user_id="U1",
+            now=now,
+            context={"channel": "C1", "ts": "1.2"},
+        ).state
+    assert len(state) >= 40
+    with sessions.begin() as session:
+        consumed = repo.consume_oauth_state(session, state, now + timedelta(minutes=1))
+        assert consumed is not None
+        assert (consumed.workspace_id, consumed.checklist_id, consumed.user_id) == (
+            workspace_id,
+            checklist_id,
+            "U1",
+        )
+        assert consumed.context == {"channel": "C1", "ts": "1.2"}
+        assert consumed.consumed_at == now + timedelta(minutes=1)
+    with sessions.begin() as session:
+        assert repo.consume_oauth_state(session, state, now + timedelta(minutes=2)) is None
+
+
+def test_oauth_state_single_use_across_engines(migrated_url: str, sessions: sessionmaker[Session]) -> None:
+    workspace_id, checklist_id = _checklist(sessions)
+    with sessions.begin() as session:
+        state = repo.create_oauth_state(
+            session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1"
+        )
+    other = make_engine(migrated_url)
+    try:
+        with sessions.begin() as session:
+            assert OAuthState.consume(session, state.state, datetime.now(UTC)) is not None
+        with session_factory(other).begin() as session:
+            assert OAuthState.consume(session, state.state, datetime.now(UTC)) is None
+    finally:
+        other.dispose()
+
+
+def test_oauth_state_expires(sessions: sessionmaker[Session]) -> None:
+    workspace_id, checklist_id = _checklist(sessions)
+    now = datetime(2026, 1, 12, 10, tzinfo=UTC)
+    with sessions.begin() as session:
+        state = repo.create_oauth_state(
+            session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1", now=now
+        ).state
+    with sessions.begin() as session:
+        assert repo.consume_oauth_state(session, state, now + timedelta(minutes=10)) is None
+        assert repo.consume_oauth_state(session, state, now + timedelta(hours=1)) is None
+    with sessions() as session:
+        assert session.query(OAuthState).one().consumed_at is None
+
+
+def test_unknown_oauth_state(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        assert repo.consume_oauth_state(session, "no-such-state") is None
+        assert repo.consume_oauth_state(session, "' OR 1=1 --") is None
+
+
+def test_oauth_states_are_unique_and_random(sessions: sessionmaker[Session]) -> None:
+    workspace_id, checklist_id = _checklist(sessions)
+    with sessions.begin() as session:
+        states = {
+            repo.create_oauth_state(
+                session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1"
+            ).state
+            for _ in range(20)
+        }
+    assert len(states) == 20
