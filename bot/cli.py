@@ -22,6 +22,7 @@ from checks.answers import Answers
 from checks.registry import UnknownCheckError
 from checks.results import CheckResult, Status
 from checks.sources.errors import ConfigurationError, SourceError
+from checks.sources.loader import FinaleReader, QboReader
 
 app = typer.Typer(
     help="Preflight: everything that must hold before Finale pushes into QuickBooks Online.",
@@ -57,6 +58,26 @@ def demo(
 
     logging.basicConfig(level=logging.WARNING)
     run_demo(load_settings(), script_lines(script))
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+    socket: Annotated[bool, typer.Option("--socket", help="Receive Slack's requests over Socket Mode.")] = False,
+) -> None:
+    """Run the server: Slack (HTTP, or Socket Mode with --socket), the QuickBooks callback and /healthz."""
+    from bot.server import run_server
+    from handlers.slack.app import SlackConfigurationError
+    from storage.crypto import MissingSecretKeyError
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run_server(settings, host=host, port=port, socket_mode=socket)
+    except (SlackConfigurationError, MissingSecretKeyError) as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")
@@ -152,20 +173,16 @@ def _answers(today: date, decided: bool, when: date | None, pushed: bool | None,
 
 
 async def _run(
-    slugs: list[str], answers: Answers, qbo: object | None, finale: object | None
+    slugs: list[str], answers: Answers, qbo: QboReader | None, finale: FinaleReader | None
 ) -> tuple[list[CheckResult], str]:
-    from checks.sources.loader import FinaleReader, LoadPlan, QboReader, load_snapshot
+    from checks.sources.loader import LoadPlan, load_snapshot
 
     reg = registry_module.registry
     specs = reg.select(slugs)
     plan = LoadPlan(reg.needs(specs, answers), answers.today, answers.enable_date, answers.enable_date_decided)
     with err.status("Reading QuickBooks Online and Finale…"):
-        snapshot = await load_snapshot(
-            plan,
-            qbo=qbo if isinstance(qbo, QboReader) else None,  # type: ignore[misc]
-            finale=finale if isinstance(finale, FinaleReader) else None,  # type: ignore[misc]
-            now=datetime.now(UTC),
-        )
+        # The readers are Protocols (not runtime-checkable): pass them as they are.
+        snapshot = await load_snapshot(plan, qbo=qbo, finale=finale, now=datetime.now(UTC))
     company = snapshot.company.name if snapshot.company else ""
     return [spec.run(snapshot, answers) for spec in specs], company
 

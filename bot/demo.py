@@ -17,6 +17,8 @@ from bot.app import Core, build_core
 from bot.checklist.service import QboConnectionData
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
 from bot.conversation.conversation import Conversation
+from bot.reminders.notify import ConsoleNotifier
+from bot.reminders.scheduler import Reminders
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
 from handlers.console.chat import ConsoleChat, LineSource
@@ -81,7 +83,8 @@ def demo_secret_key(data_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def run_demo(settings: Settings, lines: Iterator[str] | None, out: TextIO = sys.stdout) -> None:
+def run_demo(settings: Settings, lines: Iterator[str] | None, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up now, so that a redirected stdout is honoured
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     company = demo_company(today)
     with SandboxRuntime(company) as runtime:
@@ -98,7 +101,17 @@ def run_demo(settings: Settings, lines: Iterator[str] | None, out: TextIO = sys.
             "Both APIs are simulated locally; nothing leaves this machine. `sandbox` fixes planted problems the "
             "way you would in QBO or Finale; `as <name>` switches to another person.\n"
         )
-        asyncio.run(chat.run())
+        asyncio.run(_chat_with_reminders(core, chat, out))
+
+
+async def _chat_with_reminders(core: Core, chat: ConsoleChat, out: TextIO) -> None:
+    """Reminders run beside the chat: `remind ...` in the demo posts into this terminal when due."""
+    reminders = Reminders(core.service, ConsoleNotifier(out), refresh_every=None)
+    await reminders.start()
+    try:
+        await chat.run()
+    finally:
+        await reminders.shutdown()
 
 
 def _login_name() -> str:

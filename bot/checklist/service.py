@@ -7,6 +7,7 @@ input before changing anything, and keeps the confirmation log append-only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
@@ -98,6 +99,7 @@ class ChecklistService:
         # One check run at a time per checklist: a second request waits and then sees fresh results.
         self._run_locks: dict[int, asyncio.Lock] = {}
         self._close_dates: dict[int, date | None] = {}
+        self._reminder_listeners: list[Callable[[int], None]] = []
 
     # ------------------------------------------------------------ checklists
 
@@ -113,6 +115,17 @@ class ChecklistService:
                 )
             ).one_or_none()
             return None if row is None else self._view(s, row)
+
+    def checklists_in(self, platform: str, workspace_id: str) -> list[ChecklistView]:
+        """Every checklist of one workspace (e.g. for Slack's App Home), oldest first; never another's."""
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(db.Checklist)
+                .join(db.Workspace)
+                .where(db.Workspace.platform == db.Platform(platform), db.Workspace.external_id == workspace_id)
+                .order_by(db.Checklist.id)
+            ).all()
+            return [self._view(s, row) for row in rows]
 
     def get(self, checklist_id: int) -> ChecklistView:
         with self.sessions() as s:
@@ -284,10 +297,17 @@ class ChecklistService:
     def _refresh_state(self, checklist_id: int) -> None:
         status = self.status(checklist_id)
         wanted = db.ChecklistState.READY if status.ready else db.ChecklistState.OPEN
+        stopped = False
         with self.sessions.begin() as s:
             row = self._row(s, checklist_id)
             if row.state != wanted:
                 row.state = wanted
+                # Everything is cleared: the ready card is the all-clear, so reminders stop for good.
+                if wanted is db.ChecklistState.READY and row.reminders_enabled:
+                    row.reminders_enabled = False
+                    stopped = True
+        if stopped:
+            self._reminders_changed(checklist_id)
 
     # ------------------------------------------------------------ answers (owners only)
 
@@ -310,7 +330,13 @@ class ChecklistService:
             current = latest.ack_key if latest else None
             if current is None:
                 raise InputError(f"There is no warning to acknowledge for “{spec.title}”. Run `check {spec.slug}`.")
-            if ack_key and ack_key != current:
+            if not ack_key:
+                # An acknowledgement records the exact figures shown; without them there is nothing to match.
+                raise InputError(
+                    f"Acknowledge “{spec.title}” from the message that shows its figures (now: "
+                    f"“{latest.summary if latest else ''}”), so the record says exactly what was acknowledged."
+                )
+            if ack_key != current:
                 raise InputError(
                     f"The figures changed since that message: it now reads “{latest.summary if latest else ''}”. "
                     "Review the new figures and acknowledge again."
@@ -350,9 +376,19 @@ class ChecklistService:
             close = await self._book_close_date(checklist_id)
             if close is not None and value <= close:
                 raise InputError(
-                    f"The books are closed through {close.isoformat()}, so the enable date must be after it. "
+                    f"The books are closed through {close.isoformat()}, so the enable date {value.isoformat()} "
+                    "is too early: it must be after the closing date. "
                     f"Pick {(close + timedelta(days=1)).isoformat()} or later, or change the closing date in "
                     "QuickBooks (Settings > Account and settings > Advanced > Close the books) first.",
+                    field="enable_date",
+                )
+        else:
+            close = await self._book_close_date(checklist_id)
+            if close is not None:
+                raise InputError(
+                    f"The books are closed through {close.isoformat()}. A blank enable date pushes the whole "
+                    "history, including the closed periods, which QuickBooks refuses. Pick a date after "
+                    f"{close.isoformat()}, or remove the closing date in QuickBooks first.",
                     field="enable_date",
                 )
         with self.sessions.begin() as s:
@@ -413,7 +449,8 @@ class ChecklistService:
                 f"{backup_date.isoformat()} is in the future. Give the date the backup was actually made.",
                 field="backup_date",
             )
-        reference = (reference or "").strip()[:300] or None
+        # One line: the stored value is parsed back as "DATE (reference: ...)", and a line break would lose it.
+        reference = " ".join((reference or "").split())[:300] or None
         value = backup_date.isoformat() + (f" (reference: {reference})" if reference else "")
         with self.sessions.begin() as s:
             self._require_owner(s, checklist_id, actor, "confirm the backup")
@@ -470,12 +507,31 @@ class ChecklistService:
             row = self._row(s, checklist_id)
             if schedule is None:
                 row.reminders_enabled = False
-                return "Reminders for this checklist are off."
-            cron = parse_schedule(schedule)
-            row.reminder_schedule = cron
-            row.reminders_enabled = True
-            tz = row.reminder_timezone or self.settings.timezone
-            return f"I'll remind this channel {describe(cron)} ({tz}) until every item is cleared."
+                reply = "Reminders for this checklist are off."
+            else:
+                cron = parse_schedule(schedule)
+                row.reminder_schedule = cron
+                row.reminders_enabled = True
+                tz = row.reminder_timezone or self.settings.timezone
+                reply = f"I'll remind this channel {describe(cron)} ({tz}) until every item is cleared."
+        # After the commit, so that the scheduler reads the new settings.
+        self._reminders_changed(checklist_id)
+        return reply
+
+    def add_reminder_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(checklist_id)` after a checklist's reminder settings change (the scheduler's sync)."""
+        self._reminder_listeners.append(listener)
+
+    def remove_reminder_listener(self, listener: Callable[[int], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._reminder_listeners.remove(listener)
+
+    def _reminders_changed(self, checklist_id: int) -> None:
+        for listener in list(self._reminder_listeners):
+            try:
+                listener(checklist_id)
+            except Exception:  # the change is saved; the scheduler's periodic refresh picks it up
+                log.exception("A reminder listener failed for checklist %s", checklist_id)
 
     # ------------------------------------------------------------ connections
 
@@ -512,38 +568,78 @@ class ChecklistService:
         reader = self._qbo_reader(checklist_id, data)
         company: QboCompany = await asyncio.to_thread(reader.company)
         with self.sessions.begin() as s:
-            conn = self._connection(s, checklist_id, db.ConnectionKind.QBO) or db.Connection(
-                checklist_id=checklist_id, kind=db.ConnectionKind.QBO
-            )
-            conn.realm_id = realm_id
-            conn.access_token = data.access_token
-            conn.refresh_token = data.refresh_token
-            conn.access_token_expires_at = data.access_token_expires_at
-            conn.company_name = company.name
-            conn.connected_by = user_id
-            conn.connected_at = self.clock()
-            s.add(conn)
+            withdrawn = self._save_qbo(s, checklist_id, data, company.name, user_id)
             row = self._row(s, checklist_id)
-            row.qbo_realm_id = realm_id
             if row.company_label in (None, "", "your company"):
                 row.company_label = company.name
+        if withdrawn:
+            # Their stored results still say "cleared": check them again against what now stands.
+            await self.run_checks(checklist_id, Actor(user_id, user_id), withdrawn)
         return self.get(checklist_id), context
 
-    def connect_qbo_tokens(self, checklist_id: int, actor: Actor, data: QboConnectionData, company: str) -> None:
-        """Store a QBO connection obtained out of band (the sandbox demo, or `preflight connect`)."""
+    def connect_qbo_tokens(self, checklist_id: int, actor: Actor, data: QboConnectionData, company: str) -> list[str]:
+        """Store a QBO connection obtained out of band (the sandbox demo, benchmarks).
+
+        Returns the steps whose confirmations the reconnect withdrew; the caller re-checks them."""
         with self.sessions.begin() as s:
             self._require_owner(s, checklist_id, actor, "connect QuickBooks")
-            conn = self._connection(s, checklist_id, db.ConnectionKind.QBO) or db.Connection(
-                checklist_id=checklist_id, kind=db.ConnectionKind.QBO
-            )
-            conn.realm_id = data.realm_id
-            conn.access_token = data.access_token
-            conn.refresh_token = data.refresh_token
-            conn.access_token_expires_at = data.access_token_expires_at
-            conn.company_name = company
-            conn.connected_by = actor.user_id
-            s.add(conn)
-            self._row(s, checklist_id).qbo_realm_id = data.realm_id
+            return self._save_qbo(s, checklist_id, data, company, actor.user_id)
+
+    def _save_qbo(
+        self, s: Session, checklist_id: int, data: QboConnectionData, company: str, user_id: str
+    ) -> list[str]:
+        """Store the connection; returns the steps whose confirmations a reconnect withdrew."""
+        existing = self._connection(s, checklist_id, db.ConnectionKind.QBO)
+        withdrawn: list[str] = []
+        if existing is not None:
+            withdrawn = self._withdraw_for_reconnect(s, checklist_id, user_id, existing, data.realm_id, company)
+        conn = existing or db.Connection(checklist_id=checklist_id, kind=db.ConnectionKind.QBO)
+        conn.realm_id = data.realm_id
+        conn.access_token = data.access_token
+        conn.refresh_token = data.refresh_token
+        conn.access_token_expires_at = data.access_token_expires_at
+        conn.company_name = company
+        conn.connected_by = user_id
+        conn.connected_at = self.clock()
+        s.add(conn)
+        self._row(s, checklist_id).qbo_realm_id = data.realm_id
+        return withdrawn
+
+    def _withdraw_for_reconnect(
+        self, s: Session, checklist_id: int, user_id: str, old: db.Connection, realm_id: str, company: str
+    ) -> list[str]:
+        """A reconnect may be by another Intuit user, or to another company: what was confirmed no longer holds.
+
+        Same company: the admin confirmation is about the connecting user, so it is withdrawn. Another company:
+        every confirmation and acknowledgement about the old one is withdrawn (new rows; the history stays).
+        """
+        other_company = old.realm_id != realm_id
+        reason = (
+            f"Withdrawn: QuickBooks Online was reconnected to another company ({old.company_name} → {company})"
+            if other_company
+            else "Withdrawn: QuickBooks Online was reconnected, possibly by another user"
+        )
+        kinds = (db.ConfirmationKind.CONFIRM, db.ConfirmationKind.ACKNOWLEDGE, db.ConfirmationKind.NOT_APPLICABLE)
+        owner = s.scalars(
+            select(db.Owner).where(db.Owner.checklist_id == checklist_id, db.Owner.user_id == user_id)
+        ).first()
+        actor = Actor(user_id, owner.display_name if owner else user_id)
+        withdrawn: list[str] = []
+        for entry in self._effective(s, checklist_id):
+            if entry.kind in kinds and (other_company or entry.slug == "admin-access"):
+                withdrawn.append(entry.slug)
+                self._append(
+                    s,
+                    checklist_id,
+                    actor,
+                    entry.slug,
+                    db.ConfirmationKind.WITHDRAW,
+                    entry.field,
+                    entry.value,
+                    reason,
+                    withdraws=entry.id,
+                )
+        return sorted(set(withdrawn))
 
     async def connect_finale(
         self,

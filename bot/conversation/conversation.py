@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -14,7 +15,10 @@ from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ChecklistStatus, ChecklistView
 from bot.conversation import messages as m
 from bot.conversation.intents import CommandError, Intent, parse_command
+from bot.reminders import messages as reminder_messages
+from bot.reminders.snooze import snooze_reminders
 from checks.registry import UnknownCheckError
+from checks.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,16 @@ SLOW_INTENTS = frozenset(
 )
 
 
+# What the "checking…" placeholder names for intents whose argument is not a check slug.
+PROGRESS_SLUGS = {
+    "revenue": "revenue-invoices",
+    "backup": "backup",
+    "submit_backup": "backup",
+    "balance": "opening-balance",
+    "submit_finale_balance": "opening-balance",
+}
+
+
 class Conversation:
     def __init__(self, service: ChecklistService) -> None:
         self.service = service
@@ -49,10 +63,14 @@ class Conversation:
         return intent.name in SLOW_INTENTS
 
     def progress(self, intent: Intent) -> Card:
+        """The "checking…" placeholder, naming what is being checked for this intent."""
         specs = self.service.registry.all()
-        if intent.name in ("check", "recheck") and intent.arg and intent.arg != "all":
+        slug = PROGRESS_SLUGS.get(intent.name)
+        if slug is None and intent.name in ("check", "recheck", "confirm", "acknowledge", "submit_not_applicable"):
+            slug = intent.arg.partition("|")[0] if intent.arg and intent.arg != "all" else None
+        if slug is not None:
             with contextlib.suppress(UnknownCheckError):
-                specs = [self.service.registry.get(intent.arg)]
+                specs = [self.service.registry.get(slug)]
         return m.checking_card(specs)
 
     def from_text(self, text: str, actor: Actor, scope: object) -> Intent:
@@ -80,6 +98,11 @@ class Conversation:
             return Reply([m.error(str(exc))])
         except NotFoundError as exc:
             return Reply([m.notice(exc.message)])
+        except SourceError as exc:
+            # QBO or Finale could not be reached outside a check (e.g. while connecting): say so plainly.
+            # Source messages never carry a token, key or secret.
+            log.warning("source failed for %s: %s", intent.name, exc.detail or exc.message)
+            return Reply([m.error(str(exc))])
 
     # ------------------------------------------------------------ dispatch
 
@@ -124,7 +147,11 @@ class Conversation:
         status = await self.service.run_checks(view.id, intent.actor, slugs)
         if slugs:
             spec = self.service.registry.get(slugs[0])
-            return Reply([replace_card(self._step_card(status, spec.slug))])
+            cards = [replace_card(self._step_card(status, spec.slug))]
+            result = status.results.get(spec.slug)
+            if result is not None and result.cleared:
+                cards += self._next_cards(status)  # cleared: move on to the next open step
+            return Reply(cards)
         cards = [replace_card(m.checklist_card(status)), *self._next_cards(status)]
         return Reply(cards)
 
@@ -244,8 +271,11 @@ class Conversation:
         before = self.service.status(view.id).results.get(spec.slug)
         if before is None:
             raise InputError(f"Run `check {spec.slug}` first, so there is something to acknowledge.")
+        if not ack_key:
+            # Only the dialog that states the figures records an acknowledgement: show it first.
+            return self._ask(replace(intent, arg=spec.slug), view, "acknowledge")
         shown = m.acknowledgement_text(spec.slug, view, before)
-        self.service.acknowledge(view.id, intent.actor, spec.slug, ack_key or (before.ack_key or ""), shown)
+        self.service.acknowledge(view.id, intent.actor, spec.slug, ack_key, shown)
         return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} acknowledged: {shown}")
 
     async def _revenue(self, intent: Intent, view: ChecklistView) -> Reply:
@@ -328,7 +358,7 @@ class Conversation:
     async def _connect(self, intent: Intent, view: ChecklistView) -> Reply:
         what = intent.arg.strip().lower()
         if what in ("qbo", "quickbooks"):
-            url = self.service.qbo_connect_url(view.id, intent.actor)
+            url = self.service.qbo_connect_url(view.id, intent.actor, dict(intent.origin))
             card = Card(
                 blocks=(
                     m.Text(
@@ -382,6 +412,12 @@ class Conversation:
         result = self.service.set_reminders(view.id, intent.actor, None if schedule.lower() == "off" else schedule)
         return Reply([m.notice(result, private=False)])
 
+    async def _snooze(self, intent: Intent, view: ChecklistView) -> Reply:
+        """The reminder's "Snooze 1 day" button: anyone in the channel may snooze; the delivery rows keep who."""
+        snoozed = snooze_reminders(self.service, view.id, intent.actor, intent.arg)
+        text = reminder_messages.snoozed_text(snoozed.by, snoozed.skipped, snoozed.next_at, snoozed.timezone)
+        return Reply([m.notice(text, private=False)])
+
     # ------------------------------------------------------------ helpers
 
     async def _after_answer(
@@ -433,12 +469,16 @@ def parse_date(raw: str, field: str) -> date:
 def parse_amount(raw: str, field: str) -> Decimal:
     cleaned = raw.strip().replace(",", "").replace("$", "").replace(" ", "")
     negative = cleaned.startswith("(") and cleaned.endswith(")")
-    cleaned = cleaned.strip("()")
+    if negative:
+        cleaned = cleaned[1:-1]
+    # Digits only: Decimal alone would also take "NaN", "Infinity" and "1e3", which are no amounts.
+    if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", cleaned) or (negative and cleaned.startswith("-")):
+        raise InputError(f"“{raw}” is not an amount. Type it like 48,210.37.", field=field)
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise InputError(f"“{raw}” is not an amount. Type it like 48,210.37.", field=field) from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise InputError(f"“{raw}” has more than two decimals; give the amount to the cent.", field=field)
     return -amount if negative else amount
 

@@ -16,6 +16,9 @@ class Intent:
     scope: ScopeKey
     arg: str = ""
     values: Mapping[str, str | None] = field(default_factory=dict)
+    # Where the request came from (e.g. Slack team, channel, user), for answers that arrive later,
+    # such as the QuickBooks connection completing in a browser.
+    origin: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("connect", "connect qbo|finale", "Connect QuickBooks Online or Finale"),
     Command("owners", "owners [add <user>]", "List owners, or add one (owners only)"),
     Command("remind", "remind <schedule>|off", "Remind this channel, e.g. `remind weekdays 09:00`"),
+    Command("snooze", "snooze [1d|4h|...]", "Skip the next reminders for a while (default 1 day)"),
     Command("export", "export deactivation", "Download the items to deactivate as CSV"),
     Command("journal", "journal", "Show the drafted opening-balance journal entry"),
     Command("report", "report", "Everything confirmed so far, with who and when"),
@@ -67,8 +71,9 @@ class CommandError(ValueError):
 def parse_command(text: str) -> ParsedCommand:
     """`check negative-qoh` -> ParsedCommand("check", ("negative-qoh",)). Unknown words raise CommandError."""
     cleaned = text.strip()
-    if cleaned.startswith("/preflight"):
-        cleaned = cleaned.removeprefix("/preflight").strip()
+    head, rest = cleaned[:10], cleaned[10:]
+    if head.lower() == "/preflight" and (not rest or rest[0].isspace()):  # any case; not "/preflightx"
+        cleaned = rest.strip()
     if not cleaned:
         return ParsedCommand("help", ())
     try:

@@ -33,6 +33,7 @@ from bot.cards import (
 from bot.checklist.views import ChecklistStatus, ChecklistView
 from bot.conversation.intents import COMMANDS
 from checks.answers import Confirmation
+from checks.catalog._money import money as check_money
 from checks.registry import CheckSpec
 from checks.results import CheckResult, Pending, Status
 
@@ -41,12 +42,13 @@ NOT_CHECKED = "not_checked"
 
 
 def money(amount: Decimal, currency: str = "USD") -> str:
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount):,.2f} {currency}"
+    # The checks' formatting: rounded half up to the cent (as an accountant does), never "-0.00".
+    return check_money(amount, currency)
 
 
 def day(d: date | None) -> str:
-    return d.strftime("%a %-d %b %Y") if d else "blank (the whole history)"
+    # No "%-d": it is not portable (Windows' strftime rejects it).
+    return f"{d:%a} {d.day} {d:%b %Y}" if d else "blank (the whole history)"
 
 
 # ---------------------------------------------------------------- small cards
@@ -422,7 +424,7 @@ def ready_card(status: ChecklistStatus) -> Card:
         "first sync has been reviewed."
     )
     intro = "Every precondition is cleared."
-    if view.reminders_enabled:
+    if view.reminder_schedule and not view.reminders_enabled:
         intro += " Reminders for this checklist have stopped."
     blocks: list[Block] = [Header(f"Ready to enable: {view.company_label}"), Text(intro), Fields(tuple(facts))]
     if who:

@@ -18,15 +18,18 @@ import asyncio
 import base64
 import binascii
 import email.utils
+import functools
 import json
 import logging
 import random
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -36,6 +39,8 @@ from checks.snapshot import FinaleProduct, SalesOrder, StockRow
 from checks.sources.errors import ConfigurationError, FinaleAuthError, FinaleError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://app.finaleinventory.com"
 ENTITY_CAP = 120_000
@@ -153,6 +158,9 @@ class FinaleSource:
 
     async def products(self) -> list[FinaleProduct]:
         payload = await self._collection("product")
+        return await _off_loop(self._products_from, payload)
+
+    def _products_from(self, payload: Any) -> list[FinaleProduct]:
         return [
             FinaleProduct(
                 product_id=str(pid),
@@ -167,32 +175,24 @@ class FinaleSource:
 
     async def stock(self) -> list[StockRow]:
         """On-hand rows of inventoryitem (no order, quantityOnHand set), named after their sublocation."""
-        items, facilities = await asyncio.gather(
-            self._collection("inventoryitem"), self._collection("facility")
-        )
-        names = {
-            url: str(name) if name is not None else str(url)
-            for url, name in transpose(facilities, "facility list", ("facilityUrl",), ("facilityName",))
-        }
-        rows = list(
-            transpose(
-                items,
-                "stock list",
-                ("facilityUrl", "quantityOnHand"),
-                ("productId", "productUrl", "lotId", "orderUrl"),
-            )
-        )
+        items, facilities = await asyncio.gather(self._collection("inventoryitem"), self._collection("facility"))
+        rows = await _off_loop(_stock_rows, items)
         product_ids: dict[str, str] = {}
         if any(r[2] is None and r[5] is None and r[1] is not None for r in rows):
             # No productId: productUrl is not always /product/{productId}, so resolve it via the catalogue.
             product_ids = {p.product_url: p.product_id for p in await self.products()}
+        return await _off_loop(self._stock_from, facilities, rows, product_ids)
+
+    def _stock_from(self, facilities: Any, rows: list[tuple[Any, ...]], product_ids: dict[str, str]) -> list[StockRow]:
+        names = {
+            url: str(name) if name is not None else str(url)
+            for url, name in transpose(facilities, "facility list", ("facilityUrl",), ("facilityName",))
+        }
         result = []
         for facility_url, qoh, pid, product_url, lot_id, order_url in rows:
             if order_url is not None or qoh is None:
                 continue
-            product_id = (
-                pid if pid is not None else product_ids.get(product_url) or _last_segment(product_url)
-            )
+            product_id = pid if pid is not None else product_ids.get(product_url) or _last_segment(product_url)
             result.append(
                 StockRow(
                     product_id=str(product_id),
@@ -214,52 +214,30 @@ class FinaleSource:
         spec: dict[str, list[Any]] = {"orderTypeId": ["SALES_ORDER", "SALES_ORDER"]}
         if since is not None:
             spec["orderDate"] = [datetime.combine(since, datetime.min.time()).strftime(TIMESTAMP), None]
-        first = _order_rows(await self._collection("order", spec))
-        merged: dict[str, tuple[Any, ...]] = {row[0]: row for row in first}
-        if len(first) >= self.entity_cap:
-            start, end = _window_range(first, since)
-            log.info(
-                "Finale order answer hit the %d-entity cap; reading %s..%s in windows", len(first), start, end
-            )
+        # Each answer becomes SalesOrders as soon as it arrives (off the event loop), so the raw rows of one
+        # answer are gone before the next is decoded. Merged by orderId, a later answer's row wins and keeps
+        # the first one's position; an order dated before `since` is dropped (None) wherever it is seen.
+        merged, n_rows, span = await self._collection(
+            "order", spec, convert=lambda payload: _orders_from(payload, since, self.entity_cap)
+        )
+        if n_rows >= self.entity_cap:
+            assert span is not None
+            start, end = span
+            log.info("Finale order answer hit the %d-entity cap; reading %s..%s in windows", n_rows, start, end)
             bounds = []
             lo = start
             while lo < end:
                 bounds.append((lo, min(lo + UPDATED_WINDOW, end)))
                 lo += UPDATED_WINDOW
-            for rows in await asyncio.gather(*(self._order_window(spec, a, b) for a, b in bounds)):
-                for row in rows:
-                    merged[row[0]] = row
-        orders = []
-        for order_id, status, order_date, source, invoice_urls, total, _updated in merged.values():
-            day = _parse_day(order_date)
-            if day is None or (since is not None and day < since):
-                continue
-            orders.append(
-                SalesOrder(
-                    order_id=str(order_id),
-                    status=str(status),
-                    order_date=day,
-                    sale_source=str(source) if source not in (None, "") else None,
-                    invoice_urls=tuple(str(u) for u in invoice_urls or ()),
-                    total=to_decimal(total, "total") if total is not None else None,
-                )
-            )
-        return orders
+            for window in await asyncio.gather(*(self._order_window(spec, since, a, b) for a, b in bounds)):
+                merged.update(window)
+        return [order for order in merged.values() if order is not None]
 
     async def average_costs(self, as_of: date) -> dict[str, Decimal | None]:
         """Average cost per product id on `as_of` from the configured report; None where Finale shows "--"."""
-        url = self._report_url(
-            self._average_cost_report_url, as_of, "average cost", "FINALE_AVERAGE_COST_REPORT_URL"
-        )
+        url = self._report_url(self._average_cost_report_url, as_of, "average cost", "FINALE_AVERAGE_COST_REPORT_URL")
         rows = await self._report(url, "average cost report")
-        id_col, cost_col = _columns(rows, "average cost report", ("product id", "product"), ("average cost",))
-        costs: dict[str, Decimal | None] = {}
-        for row in _data_rows(rows, id_col, cost_col):
-            product_id = str(row[id_col]).strip()
-            cost = parse_display_decimal(row.get(cost_col), cost_col)
-            if costs.get(product_id) is None:  # grouped reports may list a product once per group
-                costs[product_id] = cost
-        return costs
+        return await _off_loop(_average_costs_from, rows)
 
     async def inventory_value(self, on: date) -> Decimal:
         """Finale's inventory asset value on `on`: the report's "TOTAL:" value, else the sum of its rows."""
@@ -267,26 +245,17 @@ class FinaleSource:
             self._inventory_value_report_url, on, "the inventory value", "FINALE_INVENTORY_VALUE_REPORT_URL"
         )
         rows = await self._report(url, "inventory value report")
-        id_col, value_col = _columns(rows, "inventory value report", ("product id", "product"), ("value",))
-        for row in rows:
-            if isinstance(row, dict) and any(_is_total(v) for v in row.values()):
-                total = parse_display_decimal(row.get(value_col), value_col)
-                if total is not None:
-                    return total
-        values = (
-            parse_display_decimal(r.get(value_col), value_col) for r in _data_rows(rows, id_col, value_col)
-        )
-        return sum((v for v in values if v is not None), Decimal(0))
+        return await _off_loop(_inventory_value_from, rows)
 
     # ------------------------------------------------------------ orders in windows
 
     async def _order_window(
-        self, spec: Mapping[str, list[Any]], lo: datetime, hi: datetime
-    ) -> list[tuple[Any, ...]]:
+        self, spec: Mapping[str, list[Any]], since: date | None, lo: datetime, hi: datetime
+    ) -> dict[str, SalesOrder | None]:
         window = {**spec, "lastUpdatedDate": [lo.strftime(TIMESTAMP), hi.strftime(TIMESTAMP)]}
-        rows = _order_rows(await self._collection("order", window))
-        if len(rows) < self.entity_cap:
-            return rows
+        orders, n_rows, _ = await self._collection("order", window, convert=lambda p: _orders_from(p, since))
+        if n_rows < self.entity_cap:
+            return orders
         if hi - lo <= timedelta(minutes=1):
             raise FinaleError(
                 "Finale has more sales orders changed within one minute than its API returns at once, so "
@@ -295,20 +264,30 @@ class FinaleSource:
             )
         mid = lo + (hi - lo) / 2
         mid = mid.replace(microsecond=0)
-        halves = await asyncio.gather(self._order_window(spec, lo, mid), self._order_window(spec, mid, hi))
-        return [row for half in halves for row in half]
+        halves = await asyncio.gather(
+            self._order_window(spec, since, lo, mid), self._order_window(spec, since, mid, hi)
+        )
+        return {**halves[0], **halves[1]}
 
     # ------------------------------------------------------------ HTTP
 
     def _resource_path(self, collection: str, resource_id: str) -> str:
         return f"/{self.account}/api/{collection}/{resource_id}"
 
-    async def _collection(self, collection: str, spec: Mapping[str, list[Any]] | None = None) -> Any:
+    async def _collection(
+        self,
+        collection: str,
+        spec: Mapping[str, list[Any]] | None = None,
+        *,
+        convert: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """The decoded collection; with `convert`, what `convert(payload)` makes of it (off the event loop)."""
         query = {"filter": encode_filter(spec)} if spec else {}
         url = f"{self._origin}{self._prefix}/{self.account}/api/{collection}/"
         if query:
             url += "?" + urlencode(query)
-        return await self._get_json(url, f"the {collection} list")
+        payload = await self._get_json(url, f"the {collection} list")
+        return payload if convert is None else await _off_loop(convert, payload)
 
     async def _report(self, url: str, what: str) -> list[Any]:
         payload = await self._get_json(url, f"the {what}", report=True)
@@ -327,14 +306,16 @@ class FinaleSource:
             attempt += 1
             wait: float | None = None
             reason = ""
+            body: bytes | None = None
+            content_type = ""
             try:
                 async with self._limit:
                     session = self._http()
                     async with session.get(URL(url, encoded=True), headers=self._headers) as resp:
                         if resp.status == 200:
                             body = await resp.read()
-                            return _decode(body, resp.content_type, what, path, report=report)
-                        if resp.status == 429:
+                            content_type = resp.content_type
+                        elif resp.status == 429:
                             wait = _retry_after(resp.headers.get("Retry-After"))
                             reason = "busy"
                         elif resp.status >= 500:
@@ -356,6 +337,11 @@ class FinaleSource:
                 reason = f"connection dropped ({type(exc).__name__})"
             except TimeoutError:
                 reason = "timed out"
+            if body is not None:
+                if len(body) < OFF_LOOP_BYTES:
+                    return _decode(body, content_type, what, path, report=report)
+                # A large answer takes a while to decode: on a worker thread, in pieces (see _loads).
+                return await _off_loop(functools.partial(_decode, report=report), body, content_type, what, path)
             if attempt > self._max_retries:
                 busy = reason == "busy"
                 raise FinaleError(
@@ -389,6 +375,80 @@ class FinaleSource:
 
 
 # ---------------------------------------------------------------- helpers (pure, tested through the client)
+
+
+# Answers at least this large are decoded and converted on a worker thread, never on the event loop.
+OFF_LOOP_BYTES = 256 * 1024
+
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+# One thread for decoding and converting large answers: the work is CPU-bound (one GIL), so a second thread
+# would not finish it sooner, but would hold a second set of intermediates (peak memory). Its own pool also
+# keeps it from queueing behind the QBO reads, which hold the default executor's threads while they wait.
+_CONVERTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finale-decode")
+
+
+async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU work on the converter thread, so that the chat's event loop keeps answering meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(_CONVERTER, fn, *args)
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A Python-level hook gives other threads the interpreter between objects (a C decoder would not).
+    return dict(pairs)
+
+
+def _loads(body: bytes) -> Any:
+    """`json.loads(body, parse_float=Decimal)`, decoded in pieces so that no single step holds the GIL long.
+
+    A column-major collection (`{"orderId": [...200,000 ids...], ...}`) is decoded one column at a time; a
+    report (a list of row objects) with a Python hook per row. Either way other threads, above all the
+    event loop answering the chat, get the interpreter every few milliseconds. Anything unusual falls back
+    to `json.loads`, so results and errors are exactly json's.
+    """
+    text = body.decode(json.detect_encoding(body), "surrogatepass")
+    try:
+        return _loads_members(text)
+    except (ValueError, IndexError):
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs)
+
+
+def _loads_members(text: str) -> dict[str, Any]:
+    """A top-level JSON object, member by member; ValueError when `text` is anything else."""
+    i = _skip(text, 0)
+    if text[i] != "{":
+        raise ValueError("not an object")
+    out: dict[str, Any] = {}
+    i = _skip(text, i + 1)
+    if text[i] != "}":
+        while True:
+            if text[i] != '"':
+                raise ValueError("expected a member name")
+            key, i = _scanstring(text, i + 1)
+            i = _skip(text, i)
+            if text[i] != ":":
+                raise ValueError("expected ':'")
+            value, i = _DECODER.raw_decode(text, _skip(text, i + 1))
+            out[key] = value
+            i = _skip(text, i)
+            if text[i] == ",":
+                i = _skip(text, i + 1)
+                continue
+            if text[i] != "}":
+                raise ValueError("expected ',' or '}'")
+            break
+    if _skip(text, i + 1) != len(text):
+        raise ValueError("extra data")
+    return out
+
+
+def _skip(text: str, i: int) -> int:
+    """The index of the first non-whitespace character at or after `i` (JSON's whitespace)."""
+    match = _WHITESPACE.match(text, i)
+    return i if match is None else match.end()
 
 
 def encode_filter(spec: Mapping[str, list[Any]]) -> str:
@@ -429,8 +489,7 @@ def transpose(
         columns.append(column)
     if len(set(lengths.values())) > 1:
         raise FinaleError(
-            f"Finale returned {what} whose columns have different lengths, so rows cannot be matched up. "
-            f"{RETRY_LATER}",
+            f"Finale returned {what} whose columns have different lengths, so rows cannot be matched up. {RETRY_LATER}",
             detail=f"{what}: column lengths {lengths}",
         )
     # Lengths were checked above; repeat(None) stands in for absent optional columns, so strict is off.
@@ -477,9 +536,7 @@ def parse_display_decimal(value: Any, what: str) -> Decimal | None:
     return -number if negative else number
 
 
-def report_data_url(
-    configured: str, as_of: date, *, origin: str, prefix: str, account: str, setting: str
-) -> str:
+def report_data_url(configured: str, as_of: date, *, origin: str, prefix: str, account: str, setting: str) -> str:
     """The data form of a report address a person copied from Finale: `/pivotTableStream/` becomes
     `/pivotTable/` (the stream form is a web page), `format=jsonObject`, and the as-of date filter set."""
     parts = urlsplit(configured)
@@ -505,9 +562,7 @@ def report_data_url(
     head, _, name = path.rpartition("/")
     stem = name.rsplit(".", 1)[0] if "." in name else name
     path = f"{head}/{stem or 'Report'}.json"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("format", "filters")
-    ]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("format", "filters")]
     raw_filters = dict(parse_qsl(parts.query, keep_blank_values=True)).get("filters")
     filters = [f for f in _decode_report_filters(raw_filters, setting) if not (f and f[0] == AS_OF_FILTER)]
     filters.append([AS_OF_FILTER, [None, as_of.isoformat()], None])
@@ -548,7 +603,7 @@ def _decode(body: bytes, content_type: str, what: str, path: str, *, report: boo
             detail=f"GET {path}: HTML answer",
         )
     try:
-        return json.loads(body, parse_float=Decimal)
+        return _loads(body)
     except (ValueError, UnicodeDecodeError):
         raise FinaleError(
             f"Finale sent {what} in a form Preflight could not read (cut off or not JSON). {RETRY_LATER}",
@@ -608,6 +663,55 @@ def _order_rows(payload: Any) -> list[tuple[Any, ...]]:
     )
 
 
+def _orders_from(
+    payload: Any, since: date | None, cap: int | None = None
+) -> tuple[dict[Any, SalesOrder | None], int, tuple[datetime, datetime] | None]:
+    """An order answer as ({orderId: SalesOrder, or None when dated before `since`}, rows, window span).
+
+    The span to re-read in windows (`_window_range`) is worked out only when the answer reached `cap`,
+    while its rows are at hand."""
+    rows = _order_rows(payload)
+    span = _window_range(rows, since) if cap is not None and len(rows) >= cap else None
+    days: dict[str, date | None] = {}  # orders share their dates: parse each text once
+    statuses: dict[Any, str] = {}
+    orders: dict[Any, SalesOrder | None] = {}
+    for order_id, status, order_date, source, invoice_urls, total, _updated in rows:
+        if isinstance(order_date, str):
+            if order_date in days:
+                day = days[order_date]
+            else:
+                day = days[order_date] = _parse_day(order_date)
+        else:
+            day = _parse_day(order_date)
+        key = order_id  # merged by the raw id, as the rows were
+        if day is None or (since is not None and day < since):
+            orders[key] = None
+            continue
+        text_status = statuses.get(status)
+        if text_status is None:
+            text_status = statuses[status] = str(status)
+        orders[key] = SalesOrder(
+            order_id=str(order_id),
+            status=text_status,
+            order_date=day,
+            sale_source=str(source) if source not in (None, "") else None,
+            invoice_urls=tuple(str(u) for u in invoice_urls or ()),
+            total=to_decimal(total, "total") if total is not None else None,
+        )
+    return orders, len(rows), span
+
+
+def _stock_rows(payload: Any) -> list[tuple[Any, ...]]:
+    return list(
+        transpose(
+            payload,
+            "stock list",
+            ("facilityUrl", "quantityOnHand"),
+            ("productId", "productUrl", "lotId", "orderUrl"),
+        )
+    )
+
+
 def _parse_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -641,9 +745,7 @@ def _norm(title: str) -> str:
     return " ".join(title.replace("\n", " ").split()).lower()
 
 
-def _columns(
-    rows: Sequence[Any], what: str, id_titles: Sequence[str], value_titles: Sequence[str]
-) -> tuple[str, str]:
+def _columns(rows: Sequence[Any], what: str, id_titles: Sequence[str], value_titles: Sequence[str]) -> tuple[str, str]:
     """The report's product-id and value column titles (matched loosely: layouts are the owner's)."""
     titles: list[str] = []
     for row in rows:
@@ -662,6 +764,28 @@ def _columns(
             "column to the report in Finale, save it and copy its address again."
         )
     return id_col, value_col
+
+
+def _average_costs_from(rows: list[Any]) -> dict[str, Decimal | None]:
+    id_col, cost_col = _columns(rows, "average cost report", ("product id", "product"), ("average cost",))
+    costs: dict[str, Decimal | None] = {}
+    for row in _data_rows(rows, id_col, cost_col):
+        product_id = str(row[id_col]).strip()
+        cost = parse_display_decimal(row.get(cost_col), cost_col)
+        if costs.get(product_id) is None:  # grouped reports may list a product once per group
+            costs[product_id] = cost
+    return costs
+
+
+def _inventory_value_from(rows: list[Any]) -> Decimal:
+    id_col, value_col = _columns(rows, "inventory value report", ("product id", "product"), ("value",))
+    for row in rows:
+        if isinstance(row, dict) and any(_is_total(v) for v in row.values()):
+            total = parse_display_decimal(row.get(value_col), value_col)
+            if total is not None:
+                return total
+    values = (parse_display_decimal(r.get(value_col), value_col) for r in _data_rows(rows, id_col, value_col))
+    return sum((v for v in values if v is not None), Decimal(0))
 
 
 def _is_total(value: Any) -> bool:

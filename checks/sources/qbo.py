@@ -20,10 +20,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -145,15 +146,24 @@ def is_loopback_http(url: str) -> bool:
 
 
 class RateLimiter:
-    """Sliding windows over the last second and minute, shared by every thread calling one realm."""
+    """Sliding windows over the last second and minute, shared by every thread calling one realm.
+
+    Requests are also spaced evenly, `(1 + margin) / per_second` apart, instead of leaving in bursts of
+    `per_second`: a burst queues up in the client (and at the server), so its last request may reach QBO
+    tens of milliseconds after its slot was taken, and then share QBO's second with the next burst (HTTP 429
+    and a retry a second later). Evenly spaced, the requests keep QBO's rate just as well: the n-th leaves
+    `(n - 1) / per_second` seconds after the first either way, give or take the margin.
+    """
 
     def __init__(self, per_second: int, per_minute: int, *, margin: float = 0.02) -> None:
         self.per_second = per_second
         self.per_minute = per_minute
         # A little slack so that network jitter never packs 11 requests into QBO's second.
         self.margin = margin
+        self.interval = (1 + margin) / per_second if per_second > 0 else 0.0
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
+        self._next = 0.0  # the earliest moment the next request may leave
 
     def acquire(self) -> None:
         while True:
@@ -162,25 +172,28 @@ class RateLimiter:
                 while self._sent and now - self._sent[0] >= 60 + self.margin:
                     self._sent.popleft()
                 recent = [t for t in self._sent if now - t < 1 + self.margin]
-                wait = 0.0
+                wait = self._next - now
                 if len(recent) >= self.per_second:
-                    wait = recent[-self.per_second] + 1 + self.margin - now
+                    wait = max(wait, recent[-self.per_second] + 1 + self.margin - now)
                 if len(self._sent) >= self.per_minute:
                     wait = max(wait, self._sent[-self.per_minute] + 60 + self.margin - now)
                 if wait <= 0:
                     self._sent.append(now)
+                    self._next = now + self.interval
                     return
             time.sleep(wait)
 
 
-_limiters: dict[tuple[str, str], RateLimiter] = {}
+_limiters: dict[tuple[str, str, int, int], RateLimiter] = {}
 _limiters_lock = threading.Lock()
 
 
 def limiter_for(api_base: str, realm_id: str, per_second: int, per_minute: int) -> RateLimiter:
-    """One limiter per realm and API host in this process, whichever QboSource instance calls it."""
+    """One limiter per realm and API host in this process, whichever QboSource instance calls it.
+
+    The limits are part of the key so that a benchmark may raise them for the local simulator."""
     with _limiters_lock:
-        key = (api_base, realm_id)
+        key = (api_base, realm_id, per_second, per_minute)
         if key not in _limiters:
             _limiters[key] = RateLimiter(per_second, per_minute)
         return _limiters[key]
@@ -279,6 +292,8 @@ def _retry_delay(response: requests.Response, attempt: int, policy: QboConfig) -
 
 def _dec(value: Any) -> Decimal | None:
     """JSON numbers arrive as int or Decimal (python-quickbooks parses floats with Decimal)."""
+    if type(value) is Decimal:
+        return value  # what Decimal(str(value)) would give back, without the round trip through text
     if value is None or value == "":
         return None
     try:
@@ -295,7 +310,13 @@ def _money(value: Any) -> Decimal | None:
 def _ref(value: Any) -> Ref | None:
     if not isinstance(value, dict) or value.get("value") in (None, ""):
         return None
-    return Ref(id=str(value["value"]), name=str(value.get("name") or ""))
+    return _shared_ref(str(value["value"]), str(value.get("name") or ""))
+
+
+@lru_cache(maxsize=4096)
+def _shared_ref(ref_id: str, name: str) -> Ref:
+    """One Ref per (id, name): 50,000 items name a handful of accounts, and Ref is immutable."""
+    return Ref(id=ref_id, name=name)
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -403,6 +424,8 @@ class QboSource:
         self._lock = threading.RLock()
         self._generation = 0  # bumped whenever the access token changes
         self._auth: AuthClient | None = None
+        self._accounts_lock = threading.Lock()
+        self._accounts_flight: Future[list[QboAccount]] | None = None
 
     def __repr__(self) -> str:
         return f"QboSource(realm_id={self.realm_id!r}, api_base={self.api_base!r})"
@@ -558,43 +581,82 @@ class QboSource:
         response = self.query(f"SELECT COUNT(*) FROM {entity}{where}")
         return int(response.get("totalCount") or 0)
 
-    def _fetch_all(self, jobs: list[tuple[str, str, str]]) -> dict[str, list[dict[str, Any]]]:
-        """Every row of each (entity, select, where) job: counts first, then every page concurrently."""
-        results: dict[str, dict[str, dict[str, Any]]] = {entity: {} for entity, _, _ in jobs}
-        with ThreadPoolExecutor(max_workers=max(self.config.max_workers, 1), thread_name_prefix="qbo-page") as pool:
-            counts = list(pool.map(lambda job: self._count(job[0], job[2]), jobs))
+    def _fetch_all(self, jobs: list[_Job]) -> dict[str, list[Any]]:
+        """Every row of each job, parsed, in Id order (rows seen twice are taken from the later page).
 
-            def page(job: tuple[str, str, str], start: int) -> tuple[str, list[dict[str, Any]]]:
-                entity, select, where = job
-                paging = f" ORDERBY Id STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
-                statement = f"SELECT {select} FROM {entity}{where}{paging}"
-                rows = self.query(statement).get(entity) or []
-                return entity, [r for r in rows if isinstance(r, dict)]
+        Pages are parsed as they arrive, on the worker threads, so that raw JSON never piles up and the work
+        overlaps the wait for the next page. A job marked `large` asks for its COUNT together with its first
+        page and plans every page as soon as the count is known; other jobs read their first page and count
+        only when it comes back full (most companies have few accounts or transactions since a date). Rows
+        added while paging push the last page past its planned end: paging continues until a short page.
+        """
+        pages: dict[str, dict[int, list[tuple[str, Any]]]] = {job.entity: {} for job in jobs}
+        full: dict[str, dict[int, bool]] = {job.entity: {} for job in jobs}
+        planned: dict[str, set[int]] = {job.entity: set() for job in jobs}
+        counting: dict[str, bool] = {job.entity: False for job in jobs}
+        pending: dict[Future[Any], tuple[_Job, int]] = {}  # start 0: the COUNT
+        workers = max(self.config.max_workers, 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qbo-page") as pool:
 
-            planned = [
-                (job, 1 + n * PAGE_SIZE)
-                for job, count in zip(jobs, counts, strict=True)
-                for n in range(max(math.ceil(count / PAGE_SIZE), 1))
-            ]
-            last_start = {job[0]: 1 for job in jobs}
-            last_full = {job[0]: False for job in jobs}
-            for (_job, start), (entity, rows) in zip(planned, pool.map(lambda p: page(*p), planned), strict=True):
-                for row in rows:
-                    results[entity][str(row.get("Id"))] = row
-                if start >= last_start[entity]:
-                    last_start[entity] = start
-                    last_full[entity] = len(rows) >= PAGE_SIZE
-        # Rows added while paging push the last page past its planned end: keep reading until a short page.
+            def submit_page(job: _Job, start: int) -> None:
+                planned[job.entity].add(start)
+                pending[pool.submit(self._page, job, start)] = (job, start)
+
+            def submit_count(job: _Job) -> None:
+                counting[job.entity] = True
+                pending[pool.submit(self._count, job.entity, job.where)] = (job, 0)
+
+            def advance(job: _Job) -> None:
+                """Once the pages planned so far are in, read on while the last one came back full."""
+                entity = job.entity
+                top = max(planned[entity])
+                if not counting[entity] and full[entity].get(top):
+                    submit_page(job, top + PAGE_SIZE)
+
+            for job in jobs:
+                if job.large:
+                    submit_count(job)
+                submit_page(job, 1)
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        job, start = pending.pop(future)
+                        entity = job.entity
+                        if start == 0:
+                            count = int(future.result())
+                            counting[entity] = False
+                            for n in range(1, max(math.ceil(count / PAGE_SIZE), 1)):
+                                if 1 + n * PAGE_SIZE not in planned[entity]:
+                                    submit_page(job, 1 + n * PAGE_SIZE)
+                            if full[entity].get(max(planned[entity])):
+                                advance(job)
+                            continue
+                        size, rows = future.result()
+                        pages[entity][start] = rows
+                        full[entity][start] = size >= PAGE_SIZE
+                        if start == 1 and size >= PAGE_SIZE and not job.large and len(planned[entity]) == 1:
+                            submit_count(job)  # more than one page: count them, then read the rest at once
+                        elif start == max(planned[entity]):
+                            advance(job)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        out: dict[str, list[Any]] = {}
         for job in jobs:
-            entity = job[0]
-            start = last_start[entity]
-            while last_full[entity]:
-                start += PAGE_SIZE
-                _, rows = page(job, start)
-                for row in rows:
-                    results[entity][str(row.get("Id"))] = row
-                last_full[entity] = len(rows) >= PAGE_SIZE
-        return {entity: [rows[k] for k in sorted(rows, key=_id_key)] for entity, rows in results.items()}
+            merged: dict[str, Any] = {}
+            for start in sorted(pages[job.entity]):
+                merged.update(pages[job.entity][start])
+            out[job.entity] = [merged[k] for k in sorted(merged, key=_id_key)]
+        return out
+
+    def _page(self, job: _Job, start: int) -> tuple[int, list[tuple[str, Any]]]:
+        """One page of a job: (rows on it, [(Id, parsed row)])."""
+        paging = f" ORDERBY Id STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+        statement = f"SELECT {job.select} FROM {job.entity}{job.where}{paging}"
+        rows = [r for r in self.query(statement).get(job.entity) or [] if isinstance(r, dict)]
+        return len(rows), [(str(r.get("Id")), job.parse(r)) for r in rows]
 
     # -------------------------------------------------------------- what the checks read
 
@@ -636,12 +698,29 @@ class QboSource:
 
     def items(self) -> list[QboItem]:
         """Every item, active and inactive, with Sku (plain `SELECT *` leaves Sku out)."""
-        rows = self._fetch_all([("Item", "*, Sku", " WHERE Active IN (true, false)")])["Item"]
-        return [parse_item(r) for r in rows]
+        job = _Job("Item", "*, Sku", " WHERE Active IN (true, false)", parse_item, large=True)
+        return list(self._fetch_all([job])["Item"])
 
     def accounts(self) -> list[QboAccount]:
-        rows = self._fetch_all([("Account", "*", " WHERE Active IN (true, false)")])["Account"]
-        return [parse_account(r) for r in rows]
+        """Every account. Concurrent callers (the accounts and the inventory balance) share one read."""
+        with self._accounts_lock:
+            flight = self._accounts_flight
+            leader = flight is None
+            if flight is None:
+                flight = self._accounts_flight = Future()
+        if not leader:
+            return list(flight.result())
+        try:
+            job = _Job("Account", "*", " WHERE Active IN (true, false)", parse_account)
+            accounts: list[QboAccount] = self._fetch_all([job])["Account"]
+            flight.set_result(accounts)
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        finally:
+            with self._accounts_lock:
+                self._accounts_flight = None
+        return list(accounts)
 
     def inventory_valuation(self, as_of: date) -> list[ValuationLine]:
         qs = {"report_date": as_of.isoformat()}
@@ -668,30 +747,9 @@ class QboSource:
     def item_transactions(self, since: date | None) -> list[ItemTransaction]:
         """One entry per (transaction, item) on purchase orders, bills, invoices and sales receipts."""
         where = f" WHERE TxnDate >= '{since.isoformat()}'" if since is not None else ""
-        fetched = self._fetch_all([(entity, "*", where) for entity in ITEM_TXN_ENTITIES])
-        out: list[ItemTransaction] = []
-        for entity in ITEM_TXN_ENTITIES:
-            for txn in fetched[entity]:
-                txn_date = _date(txn.get("TxnDate"))
-                if txn_date is None:
-                    continue
-                seen: set[str] = set()
-                for line in txn.get("Line") or []:
-                    detail = line.get(line.get("DetailType") or "") if isinstance(line, dict) else None
-                    item = _ref((detail or {}).get("ItemRef")) if isinstance(detail, dict) else None
-                    if item is None or item.id in seen:
-                        continue
-                    seen.add(item.id)
-                    out.append(
-                        ItemTransaction(
-                            txn_type=entity,
-                            txn_id=str(txn["Id"]),
-                            doc_number=txn.get("DocNumber"),
-                            txn_date=txn_date,
-                            item_id=item.id,
-                        )
-                    )
-        return out
+        jobs = [_Job(entity, "*", where, _txn_parser(entity)) for entity in ITEM_TXN_ENTITIES]
+        fetched = self._fetch_all(jobs)
+        return [t for entity in ITEM_TXN_ENTITIES for txn in fetched[entity] for t in txn]
 
     def inventory_balance(self, on: date) -> dict[str, Decimal]:
         """Balance on `on` of every account whose AccountSubType is Inventory (BalanceSheet, end_date=on)."""
@@ -710,34 +768,73 @@ class QboSource:
 
     def adjustments(self, since: date) -> list[InventoryAdjustment]:
         where = f" WHERE TxnDate >= '{since.isoformat()}'"
-        rows = self._fetch_all([("InventoryAdjustment", "*", where)])["InventoryAdjustment"]
-        out: list[InventoryAdjustment] = []
-        for row in rows:
-            txn_date = _date(row.get("TxnDate"))
-            if txn_date is None:
-                continue
-            item_ids: list[str] = []
-            for line in row.get("Line") or []:
-                detail = (line or {}).get("ItemAdjustmentLineDetail") if isinstance(line, dict) else None
-                item = _ref((detail or {}).get("ItemRef"))
-                if item is not None and item.id not in item_ids:
-                    item_ids.append(item.id)
-            out.append(
-                InventoryAdjustment(
-                    id=str(row["Id"]),
-                    txn_date=txn_date,
-                    doc_number=row.get("DocNumber"),
-                    account=_ref(row.get("AdjustAccountRef")),
-                    item_ids=tuple(item_ids),
-                    note=row.get("PrivateNote") or None,
-                )
-            )
-        return out
+        job = _Job("InventoryAdjustment", "*", where, parse_adjustment)
+        return [a for a in self._fetch_all([job])["InventoryAdjustment"] if a is not None]
 
     def find_items_by_name(self, name: str) -> list[QboItem]:
         """Items named exactly `name` (active or not); quotes in names are escaped as QBO expects."""
         response = self.query(f"SELECT *, Sku FROM Item WHERE Name = {_quote(name)} AND Active IN (true, false)")
         return [parse_item(r) for r in response.get("Item") or [] if isinstance(r, dict)]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Every row of one entity: `SELECT {select} FROM {entity}{where}`, each row turned into `parse(row)`."""
+
+    entity: str
+    select: str
+    where: str
+    parse: Callable[[dict[str, Any]], Any]
+    large: bool = False  # count at once, with the first page
+
+
+def _txn_parser(entity: str) -> Callable[[dict[str, Any]], list[ItemTransaction]]:
+    """One ItemTransaction per distinct item on the transaction's lines; none without a date."""
+
+    def parse(txn: dict[str, Any]) -> list[ItemTransaction]:
+        txn_date = _date(txn.get("TxnDate"))
+        if txn_date is None:
+            return []
+        out: list[ItemTransaction] = []
+        seen: set[str] = set()
+        for line in txn.get("Line") or []:
+            detail = line.get(line.get("DetailType") or "") if isinstance(line, dict) else None
+            item = _ref((detail or {}).get("ItemRef")) if isinstance(detail, dict) else None
+            if item is None or item.id in seen:
+                continue
+            seen.add(item.id)
+            out.append(
+                ItemTransaction(
+                    txn_type=entity,
+                    txn_id=str(txn["Id"]),
+                    doc_number=txn.get("DocNumber"),
+                    txn_date=txn_date,
+                    item_id=item.id,
+                )
+            )
+        return out
+
+    return parse
+
+
+def parse_adjustment(row: dict[str, Any]) -> InventoryAdjustment | None:
+    txn_date = _date(row.get("TxnDate"))
+    if txn_date is None:
+        return None
+    item_ids: list[str] = []
+    for line in row.get("Line") or []:
+        detail = (line or {}).get("ItemAdjustmentLineDetail") if isinstance(line, dict) else None
+        item = _ref((detail or {}).get("ItemRef"))
+        if item is not None and item.id not in item_ids:
+            item_ids.append(item.id)
+    return InventoryAdjustment(
+        id=str(row["Id"]),
+        txn_date=txn_date,
+        doc_number=row.get("DocNumber"),
+        account=_ref(row.get("AdjustAccountRef")),
+        item_ids=tuple(item_ids),
+        note=row.get("PrivateNote") or None,
+    )
 
 
 def _name_value(info: dict[str, Any], name: str) -> str | None:

@@ -8,6 +8,7 @@ comments.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -33,17 +34,18 @@ class LineSource:
     def scripted(self) -> bool:
         return self._lines is not None
 
-    async def read(self, prompt: str) -> str | None:
+    async def read(self, prompt: str, *, secret: bool = False) -> str | None:
+        """The next line; a secret (an API key or secret) is never echoed, nor written to the transcript."""
         if self._lines is None:
             try:
-                return await asyncio.to_thread(input, prompt)
+                return await asyncio.to_thread(getpass.getpass if secret else input, prompt)
             except EOFError:
                 return None
         for raw in self._lines:
             line = raw.rstrip("\n")
             if line.strip().startswith("#"):
                 continue
-            self._out.write(f"{prompt}{line}\n")
+            self._out.write(f"{prompt}{'********' if secret and line else line}\n")
             return line
         return None
 
@@ -156,7 +158,7 @@ class ConsoleChat:
             else:
                 assert isinstance(field, TextField)
                 prompt = f"{field.label}{' (optional)' if field.optional else ''}: "
-            answer = await self.source.read(prompt)
+            answer = await self.source.read(prompt, secret=isinstance(field, TextField) and field.secret)
             if answer is None:
                 return None
             answer = answer.strip()

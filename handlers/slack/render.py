@@ -349,9 +349,7 @@ def _table_blocks(table: Table, *, csv_attached: bool) -> list[dict[str, Any]]:
 
 def _fields_blocks(fields: Fields) -> list[dict[str, Any]]:
     texts = [
-        MarkdownTextObject(
-            text=truncate_mrkdwn(f"*{escape(to_plain(label))}*\n{to_mrkdwn(value) or ' '}", FIELD_MAX)
-        )
+        MarkdownTextObject(text=truncate_mrkdwn(f"*{escape(to_plain(label))}*\n{to_mrkdwn(value) or ' '}", FIELD_MAX))
         for label, value in fields.pairs
     ]
     return [
@@ -383,9 +381,7 @@ def _render_block(block: Block, *, csv_attached: bool) -> list[tuple[str, dict[s
     raise TypeError(f"unknown card block {type(block).__name__}")
 
 
-def _merge_sections(
-    tagged: list[tuple[str, dict[str, Any]]], kinds: set[str]
-) -> list[tuple[str, dict[str, Any]]]:
+def _merge_sections(tagged: list[tuple[str, dict[str, Any]]], kinds: set[str]) -> list[tuple[str, dict[str, Any]]]:
     """Join runs of adjacent text sections of the given kinds into as few sections as fit 3000 chars."""
     kinds = kinds | {"merged"}
     merged: list[tuple[str, dict[str, Any]]] = []
@@ -458,10 +454,7 @@ def render_response(card: Card) -> dict[str, Any]:
 
 def file_uploads(card: Card) -> list[dict[str, Any]]:
     """The card's attachments as `files_upload_v2(file_uploads=...)` entries."""
-    return [
-        {"content": a.content, "filename": a.filename, "title": a.title or a.filename}
-        for a in card.attachments
-    ]
+    return [{"content": a.content, "filename": a.filename, "title": a.title or a.filename} for a in card.attachments]
 
 
 # --------------------------------------------------------------------------------------- forms
@@ -512,13 +505,16 @@ def _input_element(field: FormField) -> InputInteractiveElement:
     )
 
 
-def render_modal(form: Form) -> dict[str, Any]:
-    """A modal view dict: callback_id "preflight:<form_id>"; each input's block_id and action_id: its name."""
-    if len(form.context) > PRIVATE_METADATA_MAX:
+def render_modal(form: Form, *, private_metadata: str | None = None) -> dict[str, Any]:
+    """A modal view dict: callback_id "preflight:<form_id>"; each input's block_id and action_id: its name.
+
+    `private_metadata` defaults to the form's context; a surface that needs more (the channel the form
+    belongs to) passes its own encoding of both.
+    """
+    metadata = form.context if private_metadata is None else private_metadata
+    if len(metadata) > PRIVATE_METADATA_MAX:
         raise ValueError(f"form context exceeds Slack's {PRIVATE_METADATA_MAX}-character private_metadata")
-    blocks: list[dict[str, Any]] = [
-        _section(chunk) for chunk in _split_mrkdwn(to_mrkdwn(form.intro), SECTION_MAX)
-    ]
+    blocks: list[dict[str, Any]] = [_section(chunk) for chunk in _split_mrkdwn(to_mrkdwn(form.intro), SECTION_MAX)]
     for field in form.fields:
         blocks.append(
             InputBlock(
@@ -536,7 +532,7 @@ def render_modal(form: Form) -> dict[str, Any]:
         submit=PlainTextObject(text=truncate(to_plain(form.submit_label), MODAL_TITLE_MAX)),
         close=PlainTextObject(text="Cancel"),
         blocks=blocks[:VIEW_MAX_BLOCKS],
-        private_metadata=form.context,
+        private_metadata=metadata,
     )
     return view.to_dict()
 
@@ -577,9 +573,7 @@ def render_home(items: Sequence[Card | StatusRow], *, title: str = "Preflight ch
     """The App Home tab: a header, then each card (or checklist line), within Slack's 100 blocks."""
     tagged: list[tuple[str, dict[str, Any]]] = []
     if title:
-        tagged.append(
-            ("header", HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_MAX))).to_dict())
-        )
+        tagged.append(("header", HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_MAX))).to_dict()))
     for i, item in enumerate(items):
         if isinstance(item, StatusRow):
             tagged.append(("status", _section(status_line(item))))

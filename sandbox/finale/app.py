@@ -124,16 +124,20 @@ async def _resource(request: web.Request) -> web.StreamResponse:
 async def _report(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     account = request[ACCOUNT_KEY]
-    rendered = render_report(
-        account,
-        request.match_info["report_id"],
-        fmt=request.query.get("format", ""),
-        filters_param=request.query.get("filters"),
-        today=state.today or date.today(),
-    )
-    if rendered is None:
-        return web.Response(status=404, text="Not found")
-    body, content_type = rendered
+    report_id = request.match_info["report_id"]
+    fmt = request.query.get("format", "")
+    filters = request.query.get("filters")
+    today = state.today or date.today()
+    # Cached like the collections (benchmarks only): a 100,000-product report is costly to render.
+    key = ("report", account.account_path, report_id, fmt, filters, today)
+    body = state.cached(key)
+    if body is None:
+        rendered = render_report(account, report_id, fmt=fmt, filters_param=filters, today=today)
+        if rendered is None:
+            return web.Response(status=404, text="Not found")
+        body = rendered[0]
+        state.store(key, body)
+    content_type = "text/csv" if fmt == "csv" else JSON
     return web.Response(body=body, content_type=content_type, charset="utf-8")
 
 

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import json
+import time
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -127,6 +128,7 @@ def _v3_gate(state: QboSandboxState) -> Any:
             response: web.StreamResponse = await handler(request)
             return response
         realm = request.match_info.get("realm")
+        arrived = time.monotonic()
         state.record(request.method, request.path, realm)
         minor = request.query.get("minorversion")
         with state.lock:
@@ -146,7 +148,7 @@ def _v3_gate(state: QboSandboxState) -> Any:
         if injected is not None:
             status, retry_after = injected
             return _throttled(retry_after) if status == 429 else _server_error(company)
-        if realm is not None and state.throttled(realm):
+        if realm is not None and state.throttled(realm, arrived):
             return _throttled(1)
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or len(header) <= len("Bearer "):

@@ -273,12 +273,15 @@ class QboSandboxState:
         with self.lock:
             return [r.at for r in self.request_log if r.realm_id == realm_id]
 
-    def throttled(self, realm_id: str) -> bool:
-        """QBO's limits, 10 requests per second and 500 per minute per realm, as sliding windows."""
+    def throttled(self, realm_id: str, arrived: float | None = None) -> bool:
+        """QBO's limits, 10 requests per second and 500 per minute per realm, as sliding windows.
+
+        `arrived` (time.monotonic()) is when the request reached the server: QBO counts requests as they come
+        in, not once the (simulated) latency has passed and other requests have been answered."""
         if not self.enforce_rate_limits:
             return False
         with self.lock:
-            now = time.monotonic()
+            now = time.monotonic() if arrived is None else arrived
             window = self._windows.setdefault(realm_id, deque())
             while window and now - window[0] >= 60:
                 window.popleft()

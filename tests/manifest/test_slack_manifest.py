@@ -95,7 +95,7 @@ def test_slash_command(manifest: dict[str, Any]) -> None:
         assert sub in hint.split(" "), sub
     for argument in ("[slug|all]", "<slug>", "qbo|finale", "<schedule>|off"):
         assert argument in hint
-    assert command["should_escape"] is False
+    assert command["should_escape"] is True  # mentions arrive as <@U123|name>, so `owners add` gets ids
 
 
 def test_every_request_url_is_the_bolt_endpoint_on_one_https_host(manifest: dict[str, Any]) -> None:

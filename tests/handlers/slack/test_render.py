@@ -107,9 +107,7 @@ def checklist_card(rows: int = 12) -> Card:
     return Card(
         blocks=(
             Header(f"Preflight for {NASTY}"),
-            Text(
-                "**3 of 12 cleared.** See [Finale's article](https://support.finaleinventory.com/a?x=1&y=2)."
-            ),
+            Text("**3 of 12 cleared.** See [Finale's article](https://support.finaleinventory.com/a?x=1&y=2)."),
             Divider(),
             *(
                 StatusRow(
@@ -128,9 +126,7 @@ def checklist_card(rows: int = 12) -> Card:
                 (
                     Button("Re-check", "recheck", "all", Style.PRIMARY),
                     Button("Next", "next"),
-                    Button(
-                        "Connect QBO", "connect", url="https://appcenter.intuit.com/connect/oauth2?a=1&b=2"
-                    ),
+                    Button("Connect QBO", "connect", url="https://appcenter.intuit.com/connect/oauth2?a=1&b=2"),
                 )
             ),
         ),
@@ -254,9 +250,7 @@ def test_confirm_dialog_keeps_the_amount_within_slacks_limits() -> None:
         confirm=f"Yes, I acknowledge {amount} moves",
         deny="No, cancel and keep the items active",
     )
-    card = Card(
-        blocks=(Actions((Button("Acknowledge", "acknowledge", "deactivation", Style.DANGER, dialog),)),)
-    )
+    card = Card(blocks=(Actions((Button("Acknowledge", "acknowledge", "deactivation", Style.DANGER, dialog),)),))
     message = render_message(card)
     assert_valid_message(message)
     confirm = message["blocks"][0]["elements"][0]["confirm"]
@@ -305,17 +299,13 @@ def test_long_table_is_summarised_within_limits_and_points_to_the_csv(
 def test_short_table_is_complete_and_aligned() -> None:
     card = Card(blocks=(Table(("SKU", "Qty"), (("A-1", "3"), ("LONGER-SKU", "12"))),))
     (block,) = render_blocks(card)
-    assert (
-        block["text"]["text"] == "```\nSKU         Qty\n----------  ---\nA-1         3\nLONGER-SKU  12\n```"
-    )
+    assert block["text"]["text"] == "```\nSKU         Qty\n----------  ---\nA-1         3\nLONGER-SKU  12\n```"
 
 
 def test_oversized_card_never_exceeds_50_blocks(
     slack: tuple[SlackApiSandbox, BackgroundServer], client: WebClient
 ) -> None:
-    many = tuple(
-        StatusRow(f"c{i}", f"Check {i}", "fail", "Something to fix. " * 5, False, i + 1) for i in range(120)
-    )
+    many = tuple(StatusRow(f"c{i}", f"Check {i}", "fail", "Something to fix. " * 5, False, i + 1) for i in range(120))
     tables = tuple(Table(("A", "B"), tuple((str(j), "x" * 30) for j in range(300))) for _ in range(4))
     card = Card(
         blocks=(
@@ -391,13 +381,9 @@ def enable_date_form() -> Form:
         form_id="enable_date",
         title="Set the enable date for Finale",
         fields=(
-            DateField(
-                "enable_date", "Enable date", initial=date(2025, 1, 1), hint="On or after the close date"
-            ),
+            DateField("enable_date", "Enable date", initial=date(2025, 1, 1), hint="On or after the close date"),
             TextField("notes", "Notes", initial="Books closed", multiline=True, optional=True),
-            TextField(
-                "api_secret", "Finale API secret", initial="s3cr3t", secret=True, placeholder="Paste it"
-            ),
+            TextField("api_secret", "Finale API secret", initial="s3cr3t", secret=True, placeholder="Paste it"),
             ChoiceField("revenue", "Does Finale post revenue?", (("yes", "Yes"), ("no", "No"))),
             ChoiceField(
                 "account",
