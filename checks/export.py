@@ -40,9 +40,7 @@ def _number(value: Decimal | None, places: int | None) -> str:
         from checks.catalog._money import plain_money
 
         return plain_money(value)
-    return (
-        f"{value.normalize():f}" if value != value.to_integral_value() else f"{value.to_integral_value():f}"
-    )
+    return f"{value.normalize():f}" if value != value.to_integral_value() else f"{value.to_integral_value():f}"
 
 
 def rows(findings: Iterable[Finding]) -> list[list[str]]:

@@ -170,9 +170,7 @@ class CheckRegistry:
             out |= spec.needs(answers)
         return frozenset(out)
 
-    def run(
-        self, snapshot: Snapshot, answers: Answers, slugs: Iterable[str] | None = None
-    ) -> list[CheckResult]:
+    def run(self, snapshot: Snapshot, answers: Answers, slugs: Iterable[str] | None = None) -> list[CheckResult]:
         return [spec.run(snapshot, answers) for spec in self.select(slugs)]
 
 

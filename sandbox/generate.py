@@ -248,9 +248,7 @@ class _QboBuilder:
                         self._move(item_id, qty)
             elif entity in ("Invoice", "SalesReceipt"):
                 amount = cents(qty * item.unit_price)
-                receivable = (
-                    chart["accounts_receivable"] if entity == "Invoice" else chart["undeposited_funds"]
-                )
+                receivable = chart["accounts_receivable"] if entity == "Invoice" else chart["undeposited_funds"]
                 income = item.income_account_id or chart["services_income"]
                 entries += [(receivable, amount), (income, -amount)]
                 if inventory:
@@ -307,9 +305,7 @@ def _item_value(item: QboItemRec) -> Decimal:
     return cents((item.qty_on_hand or Decimal(0)) * item.purchase_cost)
 
 
-def _deactivation_row(
-    item: QboItemRec, product_id: str, matched_on: str, shrinkage_id: str
-) -> dict[str, object]:
+def _deactivation_row(item: QboItemRec, product_id: str, matched_on: str, shrinkage_id: str) -> dict[str, object]:
     return {
         "id": item.id,
         "name": item.name,
@@ -338,9 +334,7 @@ def _txn_refs(qbo: QboCompanyRec, item_id: str, since: date) -> list[dict[str, o
     return [
         {"entity": t.entity, "id": t.id, "doc_number": t.doc_number, "txn_date": t.txn_date}
         for t in qbo.transactions
-        if t.entity in ITEM_TXN_ENTITIES
-        and t.txn_date >= since
-        and any(ln.item_id == item_id for ln in t.lines)
+        if t.entity in ITEM_TXN_ENTITIES and t.txn_date >= since and any(ln.item_id == item_id for ln in t.lines)
     ]
 
 
@@ -355,9 +349,7 @@ def _monthly_volume(
         month = f"{o.order_date.year:04d}-{o.order_date.month:02d}"
         by_month = volume.setdefault(o.sale_source, {})
         by_month[month] = by_month.get(month, 0) + 1
-    full_months = [
-        f"{m.year:04d}-{m.month:02d}" for m in (_first_of_month(enable_date, -k) for k in (3, 2, 1))
-    ]
+    full_months = [f"{m.year:04d}-{m.month:02d}" for m in (_first_of_month(enable_date, -k) for k in (3, 2, 1))]
     average = {
         source: round(sum(by_month.get(m, 0) for m in full_months) / len(full_months))
         for source, by_month in volume.items()
@@ -373,9 +365,7 @@ def _add_counts(planted: dict[str, object]) -> None:
     planted["counts"] = counts
 
 
-def _value_history(
-    rng: random.Random, enable_date: date, today: date, value_d1: Decimal
-) -> list[tuple[date, Decimal]]:
+def _value_history(rng: random.Random, enable_date: date, today: date, value_d1: Decimal) -> list[tuple[date, Decimal]]:
     """Month-end values before D-1, the exact value on D-1, and later values that must not be read for D-1."""
     history: list[tuple[date, Decimal]] = []
     for k in range(5, 0, -1):
@@ -569,9 +559,7 @@ def demo_company(today: date) -> SandboxCompany:
     }
 
     def created(days_ago: int, hour: int = 10) -> datetime:
-        when = datetime.combine(
-            today - timedelta(days=days_ago), time(hour, rng.randint(0, 59), rng.randint(0, 59))
-        )
+        when = datetime.combine(today - timedelta(days=days_ago), time(hour, rng.randint(0, 59), rng.randint(0, 59)))
         return when
 
     # --- Inventory items that are Finale products: each must be deactivated.
@@ -646,9 +634,7 @@ def demo_company(today: date) -> SandboxCompany:
         for name in names:
             days_ago = {"Sticker Pack": 45, "Warranty - 1 year": 31}.get(name, rng.randint(300, 1600))
             when = created(days_ago, rng.randint(8, 17))
-            price = (
-                _rand_cents(rng, 5, 120) if not name.startswith("Gift Card") else Decimal(name[11:]) + ZERO
-            )
+            price = _rand_cents(rng, 5, 120) if not name.startswith("Gift Card") else Decimal(name[11:]) + ZERO
             item = b.add_item(
                 QboItemRec(
                     id=b.new_id(),
@@ -656,9 +642,7 @@ def demo_company(today: date) -> SandboxCompany:
                     type=kind,
                     unit_price=price,
                     purchase_cost=cents(price * Decimal("0.4")) if kind == "NonInventory" else ZERO,
-                    income_account_id=chart["services_income"]
-                    if kind == "Service"
-                    else chart["sales_income"],
+                    income_account_id=chart["services_income"] if kind == "Service" else chart["sales_income"],
                     expense_account_id=chart["supplies_expense"] if kind == "NonInventory" else None,
                     create_time=when,
                     update_time=when,
@@ -821,15 +805,11 @@ def demo_company(today: date) -> SandboxCompany:
     return SandboxCompany(qbo, finale, planted)
 
 
-def _demo_finale(
-    rng: random.Random, today: date, enable: date, planted: dict[str, object]
-) -> FinaleAccountRec:
+def _demo_finale(rng: random.Random, today: date, enable: date, planted: dict[str, object]) -> FinaleAccountRec:
     d1 = enable - timedelta(days=1)
 
     def created(days_ago: int, hour: int) -> datetime:
-        return datetime.combine(
-            today - timedelta(days=days_ago), time(hour, rng.randint(0, 59), rng.randint(0, 59))
-        )
+        return datetime.combine(today - timedelta(days=days_ago), time(hour, rng.randint(0, 59), rng.randint(0, 59)))
 
     finale = FinaleAccountRec(DEMO_ACCOUNT_PATH, DEMO_API_KEY, DEMO_API_SECRET, facilities=list(_FACILITIES))
     without_cost: list[dict[str, object]] = []
@@ -856,9 +836,7 @@ def _demo_finale(
             active=active,
             average_cost=average,
             average_cost_since=since,
-            item_cost=Decimal("11.30")
-            if product_id == "GAITER-TRL"
-            else (average if rng.random() < 0.5 else None),
+            item_cost=Decimal("11.30") if product_id == "GAITER-TRL" else (average if rng.random() < 0.5 else None),
             created_date=made,
             last_updated=made + timedelta(days=rng.randint(0, 90)),
         )
@@ -885,9 +863,7 @@ def _demo_finale(
         finale.stock.append(FinaleStockRec(product_id, home, quantity_on_hand=Decimal(rng.randint(4, 160))))
         if rng.random() < 0.35:
             other = fac_b if home != fac_b else bulk
-            finale.stock.append(
-                FinaleStockRec(product_id, other, quantity_on_hand=Decimal(rng.randint(1, 60)))
-            )
+            finale.stock.append(FinaleStockRec(product_id, other, quantity_on_hand=Decimal(rng.randint(1, 60))))
     for product_id, _, _ in _DEMO_INACTIVE_PRODUCTS[:3]:
         finale.stock.append(FinaleStockRec(product_id, bulk, quantity_on_hand=Decimal(rng.randint(1, 5))))
     finale.stock += [
@@ -932,9 +908,7 @@ def _demo_finale(
                 else:
                     status = COMPLETED
                 # Amazon invoicing was never set up; a few old orders were never invoiced either.
-                invoiced = (
-                    status == COMPLETED and source != "Amazon" and (day >= enable or rng.random() > 0.02)
-                )
+                invoiced = status == COMPLETED and source != "Amazon" and (day >= enable or rng.random() > 0.02)
                 drafts.append((when, source, status, invoiced))
         day += timedelta(days=1)
     # Around midnight of D: the order just before does not count, the one just after does.
@@ -944,9 +918,7 @@ def _demo_finale(
     # A dozen completed orders since D lost their invoices: 7 from Shopify, 5 from Phone (one is above).
     for source, count in (("Shopify", 7), ("Phone", 4)):
         candidates = [
-            i
-            for i, d in enumerate(drafts)
-            if d[1] == source and d[2] == COMPLETED and d[3] and d[0].date() >= enable
+            i for i, d in enumerate(drafts) if d[1] == source and d[2] == COMPLETED and d[3] and d[0].date() >= enable
         ]
         for i in rng.sample(candidates, count):
             drafts[i] = (*drafts[i][:3], False)
@@ -967,9 +939,7 @@ def _demo_finale(
             customer = "Amazon Customer"
         else:
             customer = rng.choice(_DEMO_CUSTOMERS)
-        order = FinaleOrderRec(
-            order_id, SALES_ORDER, status, when, source, customer, lines, last_updated=when
-        )
+        order = FinaleOrderRec(order_id, SALES_ORDER, status, when, source, customer, lines, last_updated=when)
         if status == COMPLETED:
             order.shipment_ids.append(str(60001 + n))
             order.last_updated = when + timedelta(hours=rng.randint(2, 30))
@@ -988,9 +958,7 @@ def _demo_finale(
     for k, product_id in enumerate(("TENT-4P-GRN", "MEAL-CHILI-2S", "FUEL-16OZ", "PACK-65L-BLK")):
         po_id = str(90001 + k)
         status = COMPLETED if k == 0 else LOCKED
-        when = datetime.combine(
-            enable - timedelta(days=40) if k == 0 else today - timedelta(days=3 + k), time(9, 30)
-        )
+        when = datetime.combine(enable - timedelta(days=40) if k == 0 else today - timedelta(days=3 + k), time(9, 30))
         po_qty = Decimal(rng.randint(12, 48))
         po_cost = Decimal(next(c for p, _, c in _DEMO_PRODUCTS if p == product_id) or "1")
         finale.orders.append(
@@ -1280,9 +1248,7 @@ def large_company(
     planted["ignored_inactive_items"] = deleted_ids
 
     # --- Finale products: every 500th lacks an average cost as of D; some past the QBO range are inactive.
-    finale = FinaleAccountRec(
-        f"bench{seed}", f"bench-key-{seed}", f"bench-secret-{seed}", facilities=list(_FACILITIES)
-    )
+    finale = FinaleAccountRec(f"bench{seed}", f"bench-key-{seed}", f"bench-secret-{seed}", facilities=list(_FACILITIES))
     made = datetime.combine(today - timedelta(days=1000), time(9, 0))
     since_old = (made + timedelta(days=2)).date()
     since_late = enable + timedelta(days=9)
@@ -1304,9 +1270,7 @@ def large_company(
                 {"product_id": pid, "average_cost": average, "average_cost_since": since, "reason": reason}
             )
         finale.products.append(
-            FinaleProductRec(
-                pid, _LARGE_NAMES[i % len(_LARGE_NAMES)], active, average, since, None, made, made
-            )
+            FinaleProductRec(pid, _LARGE_NAMES[i % len(_LARGE_NAMES)], active, average, since, None, made, made)
         )
         if active:
             active_ids.append(pid)
@@ -1365,18 +1329,14 @@ def large_company(
             stock.append(FinaleStockRec(pid, fac[(i + 1) % 3], qtys[int(rand() * 60) + 1]))
         if i % 10 == 4:
             po = i // 10 % n_po
-            stock.append(
-                FinaleStockRec(pid, fac[2], quantity_on_order=qtys[24], order_id=str(9_000_001 + po))
-            )
+            stock.append(FinaleStockRec(pid, fac[2], quantity_on_order=qtys[24], order_id=str(9_000_001 + po)))
             po_lines[po].append(FinaleOrderItemRec(pid, qtys[24], costs[i % len(costs)]))
     planted["negative_stock"] = negatives
 
     # --- Sales orders spread evenly from three months before D to today.
     first_day = _first_of_month(enable, -3)
     span = (today - first_day).days + 1
-    slots = [
-        [datetime.combine(first_day + timedelta(days=d), time(8 + h)) for h in range(12)] for d in range(span)
-    ]
+    slots = [[datetime.combine(first_day + timedelta(days=d), time(8 + h)) for h in range(12)] for d in range(span)]
     open_from = (today - timedelta(days=2) - first_day).days
     enable_index = (enable - first_day).days
     sellable = active_ids
@@ -1403,9 +1363,7 @@ def large_company(
         order = FinaleOrderRec(order_id, SALES_ORDER, status, when, source, None, [line], [], [], when)
         orders.append(order)
         if status == LOCKED:
-            stock.append(
-                FinaleStockRec(line.product_id, fac[0], quantity_reserved=line.quantity, order_id=order_id)
-            )
+            stock.append(FinaleStockRec(line.product_id, fac[0], quantity_reserved=line.quantity, order_id=order_id))
         if status != COMPLETED or source == "Amazon":
             if status == COMPLETED and d >= enable_index:
                 orders_without.setdefault("Amazon", []).append(order_id)

@@ -206,11 +206,7 @@ class SandboxRuntime:
         fixed = 0
         for product in self.company.finale.products:
             missing = product.average_cost is None or product.average_cost <= 0
-            late = (
-                product.average_cost_since is not None
-                and enable is not None
-                and product.average_cost_since > enable
-            )
+            late = product.average_cost_since is not None and enable is not None and product.average_cost_since > enable
             if product.active and (missing or late):
                 product.average_cost = (
                     product.average_cost
@@ -226,9 +222,7 @@ class SandboxRuntime:
         account = self.company.finale
         enable = self.enable_date
         posted = 0
-        next_id = (
-            max((int(i.invoice_id) for i in account.invoices if i.invoice_id.isdigit()), default=100000) + 1
-        )
+        next_id = max((int(i.invoice_id) for i in account.invoices if i.invoice_id.isdigit()), default=100000) + 1
         for order in account.orders:
             if order.order_type != "SALES_ORDER" or order.status != "ORDER_COMPLETED" or order.invoice_ids:
                 continue
@@ -264,9 +258,7 @@ class SandboxRuntime:
         asset = str(roles.get("inventory_asset", "3"))
         equity = str(roles.get("opening_balance_equity", ""))
         if not equity:
-            equity = next(
-                a.id for a in self.company.qbo.accounts if a.account_sub_type == "OpeningBalanceEquity"
-            )
+            equity = next(a.id for a in self.company.qbo.accounts if a.account_sub_type == "OpeningBalanceEquity")
         amount = float(abs(difference))
         debit, credit = (asset, equity) if difference > 0 else (equity, asset)
         body = {

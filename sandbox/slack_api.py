@@ -170,15 +170,9 @@ def _pointer(path: str) -> str:
     return f"[json-pointer:{path}]"
 
 
-def _text_errors(
-    obj: Any, path: str, *, max_len: int, plain_only: bool = False, required: bool = True
-) -> list[str]:
+def _text_errors(obj: Any, path: str, *, max_len: int, plain_only: bool = False, required: bool = True) -> list[str]:
     if obj is None:
-        return (
-            [f"[ERROR] missing required field: {path.rsplit('/', 1)[-1]} {_pointer(path)}"]
-            if required
-            else []
-        )
+        return [f"[ERROR] missing required field: {path.rsplit('/', 1)[-1]} {_pointer(path)}"] if required else []
     if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
         return [f"[ERROR] must be a text object {_pointer(path)}"]
     if plain_only and obj["type"] != "plain_text":
@@ -214,9 +208,7 @@ def _option_errors(options: Any, path: str, *, max_items: int) -> list[str]:
     values: set[str] = set()
     for i, option in enumerate(options):
         p = f"{path}/{i}"
-        errors += _text_errors(
-            option.get("text") if isinstance(option, dict) else None, p + "/text", max_len=75
-        )
+        errors += _text_errors(option.get("text") if isinstance(option, dict) else None, p + "/text", max_len=75)
         value = option.get("value") if isinstance(option, dict) else None
         if not isinstance(value, str) or not value or len(value) > 150:
             errors.append(f"[ERROR] must be 1 to 150 characters {_pointer(p + '/value')}")
@@ -248,9 +240,7 @@ def _element_errors(element: Any, path: str) -> list[str]:
             errors.append(f"[ERROR] must be primary or danger {_pointer(path + '/style')}")
     elif kind == "datepicker":
         initial = element.get("initial_date")
-        if initial is not None and not (
-            isinstance(initial, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", initial)
-        ):
+        if initial is not None and not (isinstance(initial, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", initial)):
             errors.append(f"[ERROR] must match YYYY-MM-DD {_pointer(path + '/initial_date')}")
         errors += _text_errors(element.get("placeholder"), path + "/placeholder", max_len=150, required=False)
     elif kind == "plain_text_input":
@@ -338,9 +328,7 @@ def _block_errors(block: Any, path: str, *, surface: str) -> list[str]:
         if surface == "message":
             errors.append(f"[ERROR] input blocks are only allowed in views {_pointer(path + '/type')}")
         errors += _text_errors(block.get("label"), path + "/label", max_len=2000, plain_only=True)
-        errors += _text_errors(
-            block.get("hint"), path + "/hint", max_len=2000, plain_only=True, required=False
-        )
+        errors += _text_errors(block.get("hint"), path + "/hint", max_len=2000, plain_only=True, required=False)
         if block.get("element") is None:
             errors.append(f"[ERROR] missing required field: element {_pointer(path)}")
         else:
@@ -386,17 +374,11 @@ def validate_view(view: Any) -> list[str]:
     blocks = view.get("blocks")
     if kind == "modal":
         errors += _text_errors(view.get("title"), "/view/title", max_len=24, plain_only=True)
-        errors += _text_errors(
-            view.get("submit"), "/view/submit", max_len=24, plain_only=True, required=False
-        )
+        errors += _text_errors(view.get("submit"), "/view/submit", max_len=24, plain_only=True, required=False)
         errors += _text_errors(view.get("close"), "/view/close", max_len=24, plain_only=True, required=False)
-        has_input = isinstance(blocks, list) and any(
-            isinstance(b, dict) and b.get("type") == "input" for b in blocks
-        )
+        has_input = isinstance(blocks, list) and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
         if has_input and view.get("submit") is None:
-            errors.append(
-                f"[ERROR] submit is required when a view has input blocks {_pointer('/view/submit')}"
-            )
+            errors.append(f"[ERROR] submit is required when a view has input blocks {_pointer('/view/submit')}")
     for key, limit in (("private_metadata", 3000), ("callback_id", 255), ("external_id", 255)):
         value = view.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
@@ -679,9 +661,7 @@ class SlackApiSandbox:
         response: Any,
     ) -> None:
         with self._changed:
-            self._calls.append(
-                RecordedCall(method, args, dict(request.headers), time.time(), token, status, response)
-            )
+            self._calls.append(RecordedCall(method, args, dict(request.headers), time.time(), token, status, response))
             self._changed.notify_all()
 
     def _next_id(self, prefix: str) -> str:
@@ -871,9 +851,7 @@ class SlackApiSandbox:
 
     # ---------------------------------------------------------------------------- Web API methods
 
-    def _auth_test(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _auth_test(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         return {
             "ok": True,
@@ -914,9 +892,7 @@ class SlackApiSandbox:
             return {"warning": "missing_text", "response_metadata": {"warnings": ["missing_text"]}}
         return {}
 
-    def _chat_post_message(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _chat_post_message(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         channel = self._channel_for_post(args.get("channel"), auth)
         extra = self._check_message(args)
@@ -949,9 +925,7 @@ class SlackApiSandbox:
                 raise SlackApiError("message_not_found")
         return channel, ts
 
-    def _chat_update(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _chat_update(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         channel, ts = self._existing_message(args, auth)
         extra = self._check_message(args)
@@ -970,9 +944,7 @@ class SlackApiSandbox:
             **extra,
         }
 
-    def _chat_delete(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _chat_delete(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         channel, ts = self._existing_message(args, auth)
         with self._lock:
@@ -1019,31 +991,23 @@ class SlackApiSandbox:
             self._views[vid] = stored
         return stored
 
-    def _views_open(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _views_open(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         self._check_trigger(args)
         view = args.get("view")
         if not isinstance(view, dict) or view.get("type") != "modal":
-            raise SlackApiError(
-                "invalid_arguments", response_metadata={"messages": ["[ERROR] must be a modal"]}
-            )
+            raise SlackApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] must be a modal"]})
         stored = self._stored_view(view, auth)
         with self._lock:
             self._view_stacks[stored["id"]] = [stored["id"]]
         return {"ok": True, "view": stored}
 
-    def _views_push(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _views_push(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         self._check_trigger(args)
         view = args.get("view")
         if not isinstance(view, dict) or view.get("type") != "modal":
-            raise SlackApiError(
-                "invalid_arguments", response_metadata={"messages": ["[ERROR] must be a modal"]}
-            )
+            raise SlackApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] must be a modal"]})
         with self._lock:
             # The stand-in pushes onto the most recently opened stack (triggers are not tied to views here).
             if not self._view_stacks:
@@ -1057,21 +1021,15 @@ class SlackApiSandbox:
             stack.append(stored["id"])
         return {"ok": True, "view": stored}
 
-    def _views_update(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _views_update(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         view = args.get("view")
         if not isinstance(view, dict):
-            raise SlackApiError(
-                "invalid_arguments", response_metadata={"messages": ["[ERROR] must be a view"]}
-            )
+            raise SlackApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] must be a view"]})
         with self._lock:
             view_id = args.get("view_id")
             if not view_id and args.get("external_id"):
-                view_id = next(
-                    (v["id"] for v in self._views.values() if v["external_id"] == args["external_id"]), None
-                )
+                view_id = next((v["id"] for v in self._views.values() if v["external_id"] == args["external_id"]), None)
             current = self._views.get(view_id) if isinstance(view_id, str) else None
             if current is None:
                 raise SlackApiError("not_found")
@@ -1081,9 +1039,7 @@ class SlackApiSandbox:
         stored["previous_view_id"] = current["previous_view_id"]
         return {"ok": True, "view": stored}
 
-    def _views_publish(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _views_publish(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         user = self._user(args.get("user_id"))
         view = args.get("view")
@@ -1162,9 +1118,7 @@ class SlackApiSandbox:
                 )
         return {"ok": True, "files": done}
 
-    def _users_info(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _users_info(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         user = self._user(args.get("user"))
         return {
@@ -1186,9 +1140,7 @@ class SlackApiSandbox:
             },
         }
 
-    def _conversations_info(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _conversations_info(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         assert auth is not None
         channel_id = args.get("channel")
         if not isinstance(channel_id, str) or not channel_id:
@@ -1218,9 +1170,7 @@ class SlackApiSandbox:
             },
         }
 
-    def _oauth_v2_access(
-        self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None
-    ) -> dict[str, Any]:
+    def _oauth_v2_access(self, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
         client_id, client_secret = args.get("client_id"), args.get("client_secret")
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):

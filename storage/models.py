@@ -145,9 +145,7 @@ class Base(DeclarativeBase):
                 continue
             value = state.dict[attr.key]
             column = attr.columns[0]
-            if value is not None and (
-                isinstance(column.type, EncryptedString) or attr.key in self._repr_hidden
-            ):
+            if value is not None and (isinstance(column.type, EncryptedString) or attr.key in self._repr_hidden):
                 parts.append(f"{attr.key}=<hidden>")
             elif isinstance(value, str) and len(value) > 60:
                 parts.append(f"{attr.key}={value[:57]!r}...")
@@ -190,9 +188,7 @@ class Checklist(Base):
     reminder_timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None: the default
     reminder_channel_id: Mapped[str | None] = mapped_column(String(255))  # None: the checklist's channel
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[ChecklistState] = mapped_column(
-        _enum(ChecklistState, "checklist_state"), default=ChecklistState.OPEN
-    )
+    state: Mapped[ChecklistState] = mapped_column(_enum(ChecklistState, "checklist_state"), default=ChecklistState.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Optimistic locking: an UPDATE carrying a stale version raises StaleDataError.
@@ -282,9 +278,7 @@ class CheckResultRecord(Base):
     run: Mapped[CheckRun] = relationship(back_populates="results")
 
     @classmethod
-    def from_result(
-        cls, result: CheckResult, *, checklist_id: int, created_at: datetime
-    ) -> CheckResultRecord:
+    def from_result(cls, result: CheckResult, *, checklist_id: int, created_at: datetime) -> CheckResultRecord:
         return cls(
             checklist_id=checklist_id,
             slug=result.slug,
@@ -430,9 +424,7 @@ class ConversationReference(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    checklist_id: Mapped[int | None] = mapped_column(
-        ForeignKey("checklists.id", ondelete="CASCADE"), index=True
-    )
+    checklist_id: Mapped[int | None] = mapped_column(ForeignKey("checklists.id", ondelete="CASCADE"), index=True)
     conversation_id: Mapped[str] = mapped_column(String(512))
     service_url: Mapped[str] = mapped_column(String(512))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)  # ConversationReference.serialize()
@@ -526,7 +518,5 @@ def _confirmation_before_delete(mapper: Mapper[Any], connection: sa.Connection, 
 @event.listens_for(Session, "do_orm_execute")
 def _confirmations_no_bulk_changes(state: ORMExecuteState) -> None:
     # session.execute(update(Confirmation)) / delete(...) bypass the flush: stop them here.
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ is Confirmation for mapper in state.all_mappers
-    ):
+    if (state.is_update or state.is_delete) and any(mapper.class_ is Confirmation for mapper in state.all_mappers):
         raise AppendOnlyError(_APPEND_ONLY_MESSAGE.format(verb="changed" if state.is_update else "deleted"))

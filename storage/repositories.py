@@ -87,9 +87,7 @@ __all__ = [
 
 def get_workspace(session: Session, platform: Platform | str, external_id: str) -> Workspace | None:
     return session.scalars(
-        select(Workspace).where(
-            Workspace.platform == Platform(platform), Workspace.external_id == external_id
-        )
+        select(Workspace).where(Workspace.platform == Platform(platform), Workspace.external_id == external_id)
     ).one_or_none()
 
 
@@ -233,9 +231,7 @@ def add_owner(
             "added_at": added_at or utcnow(),
         },
     )
-    owner = session.scalars(
-        select(Owner).where(Owner.checklist_id == checklist_id, Owner.user_id == user_id)
-    ).one()
+    owner = session.scalars(select(Owner).where(Owner.checklist_id == checklist_id, Owner.user_id == user_id)).one()
     return owner
 
 
@@ -252,9 +248,7 @@ def remove_owner(session: Session, checklist_id: int, user_id: str) -> bool:
 
 def list_owners(session: Session, checklist_id: int) -> list[Owner]:
     return list(
-        session.scalars(
-            select(Owner).where(Owner.checklist_id == checklist_id).order_by(Owner.added_at, Owner.id)
-        )
+        session.scalars(select(Owner).where(Owner.checklist_id == checklist_id).order_by(Owner.added_at, Owner.id))
     )
 
 
@@ -286,9 +280,7 @@ _CONNECTION_FIELDS = frozenset(
 _CONNECTION_SECRETS = ("access_token", "refresh_token", "api_key", "api_secret")
 
 
-def save_connection(
-    session: Session, checklist_id: int, kind: ConnectionKind | str, **fields: Any
-) -> Connection:
+def save_connection(session: Session, checklist_id: int, kind: ConnectionKind | str, **fields: Any) -> Connection:
     """Create or replace the checklist's QBO or Finale connection (fields not given are kept)."""
     unknown = set(fields) - _CONNECTION_FIELDS
     if unknown:
@@ -308,9 +300,7 @@ def save_connection(
 def get_connection(session: Session, checklist_id: int, kind: ConnectionKind | str) -> Connection | None:
     """The connection with its secrets decrypted (they are decrypted as the row is read)."""
     return session.scalars(
-        select(Connection).where(
-            Connection.checklist_id == checklist_id, Connection.kind == ConnectionKind(kind)
-        )
+        select(Connection).where(Connection.checklist_id == checklist_id, Connection.kind == ConnectionKind(kind))
     ).one_or_none()
 
 
@@ -458,8 +448,7 @@ def save_check_run(
         slugs=list(slugs) if slugs is not None else [result.slug for result in results],
     )
     run.results = [
-        CheckResultRecord.from_result(result, checklist_id=checklist_id, created_at=finished)
-        for result in results
+        CheckResultRecord.from_result(result, checklist_id=checklist_id, created_at=finished) for result in results
     ]
     session.add(run)
     session.flush()
@@ -517,9 +506,7 @@ def previous_different_status(session: Session, checklist_id: int) -> dict[str, 
 # --- Reminders ---
 
 
-def claim_reminder(
-    session: Session, checklist_id: int, slot: datetime, *, claimed_by: str | None = None
-) -> bool:
+def claim_reminder(session: Session, checklist_id: int, slot: datetime, *, claimed_by: str | None = None) -> bool:
     """True when this process may post the reminder for this slot; False when another one claimed it."""
     return ReminderDelivery.claim(session, checklist_id, slot, claimed_by=claimed_by)
 
@@ -533,9 +520,7 @@ def mark_reminder_posted(
     posted_at: datetime | None = None,
 ) -> None:
     delivery = session.scalars(
-        select(ReminderDelivery).where(
-            ReminderDelivery.checklist_id == checklist_id, ReminderDelivery.slot == slot
-        )
+        select(ReminderDelivery).where(ReminderDelivery.checklist_id == checklist_id, ReminderDelivery.slot == slot)
     ).one()
     delivery.message_ref = message_ref
     delivery.posted_at = posted_at or utcnow()

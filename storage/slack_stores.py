@@ -49,9 +49,7 @@ def build_installations_table(metadata: MetaData, table_name: str = SLACK_INSTAL
 
 
 def build_bots_table(metadata: MetaData, table_name: str = SLACK_BOTS_TABLE) -> Table:
-    return _encrypt_columns(
-        SQLAlchemyInstallationStore.build_bots_table(metadata, table_name), BOT_TOKEN_COLUMNS
-    )
+    return _encrypt_columns(SQLAlchemyInstallationStore.build_bots_table(metadata, table_name), BOT_TOKEN_COLUMNS)
 
 
 def build_oauth_states_table(metadata: MetaData, table_name: str = SLACK_OAUTH_STATES_TABLE) -> Table:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ DEPENDS_ON_ENABLE_DATE = (
     "opening-balance",
 )
 OAUTH_STATE_TTL = timedelta(minutes=10)
+RESULT_CACHE_SIZE = 512  # decoded stored results kept in memory (about 50 checklists' worth)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ class ChecklistService:
         # One check run at a time per checklist: a second request waits and then sees fresh results.
         self._run_locks: dict[int, asyncio.Lock] = {}
         self._close_dates: dict[int, date | None] = {}
+        self._result_cache: dict[int, CheckResult] = {}  # stored results are immutable: keyed by row id
+        self._cache_lock = threading.Lock()  # status() runs in worker threads too
+        self._decode_lock = threading.Lock()
         self._reminder_listeners: list[Callable[[int], None]] = []
 
     # ------------------------------------------------------------ checklists
@@ -204,24 +209,31 @@ class ChecklistService:
         with self.sessions() as s:
             row = self._row(s, checklist_id)
             view = self._view(s, row)
-            records = s.scalars(
-                select(db.CheckResultRecord)
+            # The history without its findings: enough to find the latest result of each check and what
+            # changed; only those latest results are then loaded (findings can run to thousands of rows).
+            history = s.execute(
+                select(
+                    db.CheckResultRecord.id,
+                    db.CheckResultRecord.slug,
+                    db.CheckResultRecord.status,
+                    db.CheckResultRecord.created_at,
+                )
                 .where(db.CheckResultRecord.checklist_id == checklist_id)
                 .order_by(db.CheckResultRecord.id)
             ).all()
-            latest: dict[str, db.CheckResultRecord] = {}
+            latest: dict[str, tuple[int, str, datetime]] = {}
             previous_status: dict[str, tuple[str, datetime]] = {}
-            for rec in records:
-                prior = latest.get(rec.slug)
-                if prior is not None and prior.status != rec.status:
-                    previous_status[rec.slug] = (prior.status.value, rec.created_at)
-                latest[rec.slug] = rec
+            for record_id, slug, record_status, created_at in history:
+                prior = latest.get(slug)
+                if prior is not None and prior[1] != record_status.value:
+                    previous_status[slug] = (prior[1], created_at)
+                latest[slug] = (record_id, record_status.value, created_at)
             answers = self._answers(s, row, view)
-            results = {slug: rec.to_result() for slug, rec in latest.items()}
+            stored = self._results(s, [record_id for record_id, _, _ in latest.values()])
             # Clearing follows the answers as they are now (a new acknowledgement clears at once).
-            results = {slug: _with_cleared(r, answers) for slug, r in results.items()}
+            results = {slug: _with_cleared(stored[record_id], answers) for slug, (record_id, _, _) in latest.items()}
             changes = tuple(
-                Change(slug, before, latest[slug].status.value, since)
+                Change(slug, before, latest[slug][1], since)
                 for slug, (before, since) in previous_status.items()
                 if self.clock() - since < timedelta(days=7)
             )
@@ -230,12 +242,35 @@ class ChecklistService:
                 checklist=view,
                 specs=tuple(self.registry.all()),
                 results=results,
-                checked_at={slug: rec.created_at for slug, rec in latest.items()},
+                checked_at={slug: created for slug, (_, _, created) in latest.items()},
                 changes=changes,
                 confirmations=confirmations,
                 finale_balance=answers.finale_balance,
                 backup_date=answers.backup_date,
             )
+
+    def _results(self, s: Session, record_ids: list[int]) -> dict[int, CheckResult]:
+        """Stored results by id. They never change once written, so decoded ones are kept in memory."""
+        found = self._cached(record_ids)
+        if len(found) < len(record_ids):
+            # One reader decodes new results (thousands of findings); readers arriving meanwhile wait and
+            # then find them cached, instead of all decoding the same rows at once.
+            with self._decode_lock:
+                found = self._cached(record_ids)
+                missing = [i for i in record_ids if i not in found]
+                if missing:
+                    loaded = s.scalars(select(db.CheckResultRecord).where(db.CheckResultRecord.id.in_(missing)))
+                    decoded = {record.id: record.to_result() for record in loaded}
+                    found.update(decoded)
+                    with self._cache_lock:
+                        self._result_cache.update(decoded)
+                        while len(self._result_cache) > RESULT_CACHE_SIZE:
+                            self._result_cache.pop(next(iter(self._result_cache)))
+        return found
+
+    def _cached(self, record_ids: list[int]) -> dict[int, CheckResult]:
+        with self._cache_lock:
+            return {i: self._result_cache[i] for i in record_ids if i in self._result_cache}
 
     async def run_checks(
         self, checklist_id: int, actor: Actor | None, slugs: Sequence[str] | None = None
@@ -243,12 +278,7 @@ class ChecklistService:
         specs = self.registry.select(slugs)
         lock = self._run_locks.setdefault(checklist_id, asyncio.Lock())
         async with lock:
-            with self.sessions() as s:
-                row = self._row(s, checklist_id)
-                view = self._view(s, row)
-                answers = self._answers(s, row, view)
-                qbo_data = self._qbo_data(s, checklist_id)
-                finale_data = self._finale_data(s, checklist_id)
+            view, answers, qbo_data, finale_data = await asyncio.to_thread(self._run_inputs, checklist_id)
             plan = LoadPlan(
                 needs=self.registry.needs(specs, answers),
                 today=answers.today,
@@ -267,7 +297,20 @@ class ChecklistService:
             # Checks and storage can be heavy for large companies: keep the event loop free for other chats.
             results = await asyncio.to_thread(lambda: [spec.run(snapshot, answers) for spec in specs])
             await asyncio.to_thread(self._store_run, checklist_id, actor, specs, results, started)
-        return self.status(checklist_id)
+        return await asyncio.to_thread(self.status, checklist_id)
+
+    def _run_inputs(
+        self, checklist_id: int
+    ) -> tuple[ChecklistView, Answers, QboConnectionData | None, FinaleConnectionData | None]:
+        with self.sessions() as s:
+            row = self._row(s, checklist_id)
+            view = self._view(s, row)
+            return (
+                view,
+                self._answers(s, row, view),
+                self._qbo_data(s, checklist_id),
+                self._finale_data(s, checklist_id),
+            )
 
     def _store_run(
         self,

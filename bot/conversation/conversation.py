@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -45,6 +46,8 @@ SLOW_INTENTS = frozenset(
 
 # What the "checking…" placeholder names for intents whose argument is not a check slug.
 PROGRESS_SLUGS = {
+    "enable-date": "enable-date",
+    "submit_enable_date": "enable-date",
     "revenue": "revenue-invoices",
     "backup": "backup",
     "submit_backup": "backup",
@@ -115,7 +118,7 @@ class Conversation:
         if name == "start":
             return await self._start(intent)
 
-        view = self.service.find(intent.scope)
+        view = await asyncio.to_thread(self.service.find, intent.scope)
         if view is None:
             raise NotFoundError("This channel has no Preflight checklist yet. Type `start` to create one.")
 
@@ -129,7 +132,7 @@ class Conversation:
         view, created = self.service.start(intent.scope, intent.actor, company_label=intent.arg or None)
         if created:
             await self.on_created(view, intent.actor)
-        status = await self.service.run_checks(view.id, intent.actor) if created else self.service.status(view.id)
+        status = await self.service.run_checks(view.id, intent.actor) if created else await self._load_status(view.id)
         cards = [m.intro_card(status.checklist, created, len(status.specs)), m.checklist_card(status)]
         cards += self._next_cards(status)
         return Reply(cards)
@@ -138,7 +141,7 @@ class Conversation:
         """Called once when a checklist is created, before its first check (the demo connects the sandbox)."""
 
     async def _status(self, intent: Intent, view: ChecklistView) -> Reply:
-        return Reply([m.checklist_card(self.service.status(view.id))])
+        return Reply([m.checklist_card(await self._load_status(view.id))])
 
     async def _check(self, intent: Intent, view: ChecklistView) -> Reply:
         slugs = [intent.arg] if intent.arg and intent.arg != "all" else None
@@ -159,23 +162,23 @@ class Conversation:
         return await self._check(intent, view)
 
     async def _next(self, intent: Intent, view: ChecklistView) -> Reply:
-        status = self.service.status(view.id)
+        status = await self._load_status(view.id)
         return Reply(self._next_cards(status) or [m.ready_card(status)])
 
     async def _step(self, intent: Intent, view: ChecklistView) -> Reply:
-        status = self.service.status(view.id)
+        status = await self._load_status(view.id)
         return Reply([self._step_card(status, self.service.registry.get(intent.arg).slug)])
 
     async def _explain(self, intent: Intent, view: ChecklistView) -> Reply:
         if not intent.arg:
             raise InputError("Name a step to explain, e.g. `explain negative-qoh`. `status` lists them.")
         spec = self.service.registry.get(intent.arg)
-        status = self.service.status(view.id)
+        status = await self._load_status(view.id)
         position = [s.slug for s in status.specs].index(spec.slug) + 1
         return Reply([m.explain_card(spec, status.results.get(spec.slug), position, len(status.specs))])
 
     async def _report(self, intent: Intent, view: ChecklistView) -> Reply:
-        return Reply([m.report_card(self.service.status(view.id))])
+        return Reply([m.report_card(await self._load_status(view.id))])
 
     async def _journal(self, intent: Intent, view: ChecklistView) -> Reply:
         draft = self.service.journal_entry(view.id)
@@ -218,7 +221,7 @@ class Conversation:
 
     async def _open_form(self, intent: Intent, view: ChecklistView) -> Reply:
         form_id, _, slug = intent.arg.partition(":")
-        status = self.service.status(view.id)
+        status = await self._load_status(view.id)
         if form_id == "enable_date":
             return Reply(form=m.enable_date_form(view, self.service.book_close_date(view.id)))
         if form_id == "backup":
@@ -237,16 +240,16 @@ class Conversation:
         raise InputError(f"Unknown form {form_id!r}.")
 
     async def _ask_confirm(self, intent: Intent, view: ChecklistView) -> Reply:
-        return self._ask(intent, view, "confirm")
+        return await self._ask(intent, view, "confirm")
 
     async def _ask_acknowledge(self, intent: Intent, view: ChecklistView) -> Reply:
-        return self._ask(intent, view, "acknowledge")
+        return await self._ask(intent, view, "acknowledge")
 
-    def _ask(self, intent: Intent, view: ChecklistView, action: str) -> Reply:
+    async def _ask(self, intent: Intent, view: ChecklistView, action: str) -> Reply:
         if not intent.arg:
             raise InputError(f"Name the step, e.g. `{action} admin-access`. `status` lists them.")
         spec = self.service.registry.get(intent.arg)
-        status = self.service.status(view.id)
+        status = await self._load_status(view.id)
         result = status.results.get(spec.slug)
         buttons = [b for b in m.step_buttons(view, spec, result) if b.action == action]
         if not buttons:
@@ -260,7 +263,7 @@ class Conversation:
 
     async def _confirm(self, intent: Intent, view: ChecklistView) -> Reply:
         spec = self.service.registry.get(intent.arg)
-        before = self.service.status(view.id).results.get(spec.slug)
+        before = (await self._load_status(view.id)).results.get(spec.slug)
         shown = m.confirmation_text(spec.slug, view, before)
         self.service.confirm(view.id, intent.actor, spec.slug, shown)
         return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} confirmed: {shown}")
@@ -268,12 +271,12 @@ class Conversation:
     async def _acknowledge(self, intent: Intent, view: ChecklistView) -> Reply:
         slug, _, ack_key = intent.arg.partition("|")
         spec = self.service.registry.get(slug)
-        before = self.service.status(view.id).results.get(spec.slug)
+        before = (await self._load_status(view.id)).results.get(spec.slug)
         if before is None:
             raise InputError(f"Run `check {spec.slug}` first, so there is something to acknowledge.")
         if not ack_key:
             # Only the dialog that states the figures records an acknowledgement: show it first.
-            return self._ask(replace(intent, arg=spec.slug), view, "acknowledge")
+            return await self._ask(replace(intent, arg=spec.slug), view, "acknowledge")
         shown = m.acknowledgement_text(spec.slug, view, before)
         self.service.acknowledge(view.id, intent.actor, spec.slug, ack_key, shown)
         return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} acknowledged: {shown}")
@@ -306,7 +309,8 @@ class Conversation:
         reopened = await self.service.set_enable_date(view.id, intent.actor, value)
         lead = f"{intent.actor.name} set the enable date to {m.day(value)}."
         if reopened:
-            titles = ", ".join(m.title_of(self.service.status(view.id), s) for s in reopened)
+            current = await self._load_status(view.id)
+            titles = ", ".join(m.title_of(current, s) for s in reopened)
             lead += f" Re-checked what depends on it: {titles}."
         return await self._after_answer(view, intent.actor, "enable-date", lead, rerun=False)
 
@@ -427,7 +431,7 @@ class Conversation:
         if rerun and slug is not None:
             status = await self.service.run_checks(view.id, actor, [slug])
         else:
-            status = self.service.status(view.id)
+            status = await self._load_status(view.id)
         cards = [m.notice(note, private=False)]
         result = status.results.get(slug) if slug else None
         if result is not None and not result.cleared:
@@ -435,6 +439,10 @@ class Conversation:
         else:
             cards += self._next_cards(status)
         return Reply(cards)
+
+    async def _load_status(self, checklist_id: int) -> ChecklistStatus:
+        """The checklist's status, read in a worker thread: the event loop stays free to answer Slack."""
+        return await asyncio.to_thread(self.service.status, checklist_id)
 
     def _next_cards(self, status: ChecklistStatus) -> list[Card]:
         spec = status.next_step

@@ -102,16 +102,12 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             pending=Pending.ENABLE_DATE,
         )
     blank = (
-        " The enable date is blank, so costs must also be right for the whole history; Preflight can only "
-        "see today's."
+        " The enable date is blank, so costs must also be right for the whole history; Preflight can only see today's."
         if answers.enable_date is None
         else ""
     )
     return CheckResult(
         slug=SLUG,
         status=Status.PASS,
-        summary=(
-            f"All {count(len(active), 'active Finale product')} have an average cost above zero "
-            f"{as_of}.{blank}"
-        ),
+        summary=(f"All {count(len(active), 'active Finale product')} have an average cost above zero {as_of}.{blank}"),
     )

@@ -167,21 +167,13 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     currency = company.home_currency
     todo = items_to_deactivate(snapshot)
     index = product_index(products)
-    done = [
-        i for i in items if not i.active and i.type == "Inventory" and matching_product(i, index) is not None
-    ]
+    done = [i for i in items if not i.active and i.type == "Inventory" and matching_product(i, index) is not None]
     if not todo:
-        already = (
-            f" ({count(len(done), 'matching item is', 'matching items are')} already inactive.)"
-            if done
-            else ""
-        )
+        already = f" ({count(len(done), 'matching item is', 'matching items are')} already inactive.)" if done else ""
         return CheckResult(
             slug=SLUG,
             status=Status.PASS,
-            summary=(
-                f"No active QBO inventory item matches a Finale product: none remain to deactivate.{already}"
-            ),
+            summary=(f"No active QBO inventory item matches a Finale product: none remain to deactivate.{already}"),
             amounts={"total_to_expense": ZERO.quantize(Decimal("0.01"))},
         )
 

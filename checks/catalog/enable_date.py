@@ -34,9 +34,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     if company is None:
         return not_loaded(SLUG, answers, {Need.QBO_COMPANY: company})
     close = company.book_close_date
-    closing = (
-        f"QBO's books are closed up to {close.isoformat()}." if close else "QBO has no closing date set."
-    )
+    closing = f"QBO's books are closed up to {close.isoformat()}." if close else "QBO has no closing date set."
     if not answers.enable_date_decided:
         return CheckResult(
             slug=SLUG,

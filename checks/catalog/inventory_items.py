@@ -47,18 +47,12 @@ def quantity_pref(company: QboCompany) -> str:
 
 
 def window(enable_date: date | None) -> str:
-    return (
-        f"dated on or after {enable_date.isoformat()}"
-        if enable_date
-        else "of any date (the enable date is blank)"
-    )
+    return f"dated on or after {enable_date.isoformat()}" if enable_date else "of any date (the enable date is blank)"
 
 
 def _finding(item: QboItem, txns: list[ItemTransaction]) -> Finding:
     if txns:
-        refs = [
-            f"{TXN_LABEL.get(t.txn_type, t.txn_type)} {t.doc_number or t.txn_id} ({t.txn_date})" for t in txns
-        ]
+        refs = [f"{TXN_LABEL.get(t.txn_type, t.txn_type)} {t.doc_number or t.txn_id} ({t.txn_date})" for t in txns]
         detail = f"Not a Finale product; used on {count(len(txns), 'transaction')}: {first(refs)}"
     else:
         detail = "Not a Finale product"
@@ -103,9 +97,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         else ""
     )
     if not inventory:
-        return CheckResult(
-            slug=SLUG, status=Status.PASS, summary=f"QBO has no active inventory-type items. {pref}"
-        )
+        return CheckResult(slug=SLUG, status=Status.PASS, summary=f"QBO has no active inventory-type items. {pref}")
     if not others:
         return CheckResult(
             slug=SLUG,

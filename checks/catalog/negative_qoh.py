@@ -60,9 +60,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     )
     products_short = {p for (p, _), _ in negative}
     places = (
-        f" in {count(len(negative), 'place')} (product at sublocation)"
-        if len(negative) > len(products_short)
-        else ""
+        f" in {count(len(negative), 'place')} (product at sublocation)" if len(negative) > len(products_short) else ""
     )
     return CheckResult(
         slug=SLUG,

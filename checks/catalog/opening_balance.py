@@ -188,9 +188,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 amounts=amounts,
                 ack_key="adjustments " + ",".join(a.id for a in late),
             )
-        return CheckResult(
-            slug=SLUG, status=Status.PASS, summary=f"{compare} They agree to the cent.", amounts=amounts
-        )
+        return CheckResult(slug=SLUG, status=Status.PASS, summary=f"{compare} They agree to the cent.", amounts=amounts)
 
     offset_name = answers.offset_account or DEFAULT_OFFSET
     offset = next((a for a in accounts if key(a.name) == key(offset_name)), None)
@@ -209,9 +207,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         if answers.offset_account is None
         else ""
     )
-    missing_offset = (
-        f" QBO has no account named {offset_name}: create it or choose another." if offset is None else ""
-    )
+    missing_offset = f" QBO has no account named {offset_name}: create it or choose another." if offset is None else ""
     entry_finding = Finding(
         kind="journal_entry",
         id=f"opening-balance-{d1.isoformat()}",

@@ -47,9 +47,7 @@ class Hint:
 
 def find_bursts(items: tuple[QboItem, ...], now: datetime) -> list[Burst]:
     since = utc(now) - BURST_LOOKBACK
-    timed = sorted(
-        ((utc(i.created), i) for i in items if i.created is not None), key=lambda p: (p[0], p[1].id)
-    )
+    timed = sorted(((utc(i.created), i) for i in items if i.created is not None), key=lambda p: (p[0], p[1].id))
     timed = [(t, i) for t, i in timed if since <= t <= utc(now)]
     in_burst = [False] * len(timed)
     left = 0
@@ -169,8 +167,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         )
     if collisions:
         signs.append(
-            f"{count(len(collisions), 'QBO item')} named like Finale product ids but of another type or "
-            "spelling"
+            f"{count(len(collisions), 'QBO item')} named like Finale product ids but of another type or spelling"
         )
     if duplicates:
         signs.append(f"{count(len(duplicates), 'QBO item')} with duplicate names")
@@ -190,8 +187,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             slug=SLUG,
             status=Status.NEEDS_INPUT,
             summary=(
-                f"{lead} An owner must confirm that no other software (such as {KNOWN_APPS}) "
-                "pushes products into QBO."
+                f"{lead} An owner must confirm that no other software (such as {KNOWN_APPS}) pushes products into QBO."
             ),
             hint=hint,
             findings=findings,
@@ -201,9 +197,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     confirmed_at = utc(confirmation.recorded_at)
     new_bursts = [b for b in bursts if b.end > confirmed_at]
     new_items = [
-        h
-        for h in collisions + duplicates
-        if h.item.created is not None and utc(h.item.created) > confirmed_at
+        h for h in collisions + duplicates if h.item.created is not None and utc(h.item.created) > confirmed_at
     ]
     who = f"{confirmation.user_name} on {confirmation.recorded_at.date().isoformat()}"
     if new_bursts or new_items:
@@ -211,9 +205,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         if new_bursts:
             news.append(f"{count(sum(len(b.items) for b in new_bursts), 'item')} created in bursts")
         if new_items:
-            news.append(
-                f"{count(len({h.item.id for h in new_items}), 'colliding or duplicate item')} created"
-            )
+            news.append(f"{count(len({h.item.id for h in new_items}), 'colliding or duplicate item')} created")
         latest = max([b.end for b in new_bursts] + [utc(h.item.created) for h in new_items if h.item.created])
         return CheckResult(
             slug=SLUG,

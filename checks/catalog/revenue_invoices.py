@@ -96,8 +96,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             slug=SLUG,
             status=Status.NEEDS_INPUT,
             summary=(
-                "Finale will push sales revenue. The enable date decides which orders need an invoice; "
-                "choose it first."
+                "Finale will push sales revenue. The enable date decides which orders need an invoice; choose it first."
             ),
             hint="An owner chooses the enable date; then Preflight checks each completed order from then on.",
             pending=Pending.ENABLE_DATE,
@@ -130,9 +129,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     window = f"dated on or after {start.isoformat()}" if start else "of any date (the enable date is blank)"
     days = (basis[1] - basis[0]).days + 1 if basis else 0
     basis_text = (
-        f"from the orders of the {days:,} days {basis[0].isoformat()} to {basis[1].isoformat()}"
-        if basis
-        else ""
+        f"from the orders of the {days:,} days {basis[0].isoformat()} to {basis[1].isoformat()}" if basis else ""
     )
     short = basis is not None and days < SHORT_BASIS_DAYS
     volume_lines: list[str] = []
@@ -143,9 +140,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         monthly = per_month(s.recent, days) if basis else None
         not_set_up = bool(s.completed) and s.invoiced == 0
         if monthly is not None and s.recent:
-            volume_lines.append(
-                f"{name}: ~{monthly:,} orders a month means ~{monthly:,} QBO invoices a month"
-            )
+            volume_lines.append(f"{name}: ~{monthly:,} orders a month means ~{monthly:,} QBO invoices a month")
             if monthly > answers.invoice_volume_warn_per_month:
                 busy.append(name)
         findings.append(
@@ -180,9 +175,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         )
 
     if basis is None:
-        volume = (
-            "The enable date is in the future: there are no orders yet to estimate the invoice volume from."
-        )
+        volume = "The enable date is in the future: there are no orders yet to estimate the invoice volume from."
     elif volume_lines:
         rough = f" (a rough estimate: only {days} days of orders)" if short else ""
         volume = f"Expected volume, {basis_text}{rough}: " + "; ".join(volume_lines) + "."
@@ -205,9 +198,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             f"{s.name}: {len(s.without_invoice):,} of {len(s.completed):,}"
             for s in sorted(missing, key=lambda s: (s.name == NO_SOURCE, s.name.casefold()))
         )
-        setup = (
-            f" Invoicing not set up for {', '.join(unset)}: no order there has an invoice." if unset else ""
-        )
+        setup = f" Invoicing not set up for {', '.join(unset)}: no order there has an invoice." if unset else ""
         total = sum(len(s.without_invoice) for s in missing)
         return CheckResult(
             slug=SLUG,

@@ -157,7 +157,7 @@ class FinaleSource:
             pass
 
     async def products(self) -> list[FinaleProduct]:
-        payload = await self._collection("product")
+        payload = await self._collection("product", keep=PRODUCT_COLUMNS)
         return await _off_loop(self._products_from, payload)
 
     def _products_from(self, payload: Any) -> list[FinaleProduct]:
@@ -175,7 +175,9 @@ class FinaleSource:
 
     async def stock(self) -> list[StockRow]:
         """On-hand rows of inventoryitem (no order, quantityOnHand set), named after their sublocation."""
-        items, facilities = await asyncio.gather(self._collection("inventoryitem"), self._collection("facility"))
+        items, facilities = await asyncio.gather(
+            self._collection("inventoryitem", keep=STOCK_COLUMNS), self._collection("facility")
+        )
         rows = await _off_loop(_stock_rows, items)
         product_ids: dict[str, str] = {}
         if any(r[2] is None and r[5] is None and r[1] is not None for r in rows):
@@ -218,7 +220,7 @@ class FinaleSource:
         # answer are gone before the next is decoded. Merged by orderId, a later answer's row wins and keeps
         # the first one's position; an order dated before `since` is dropped (None) wherever it is seen.
         merged, n_rows, span = await self._collection(
-            "order", spec, convert=lambda payload: _orders_from(payload, since, self.entity_cap)
+            "order", spec, convert=lambda payload: _orders_from(payload, since, self.entity_cap), keep=ORDER_COLUMNS
         )
         if n_rows >= self.entity_cap:
             assert span is not None
@@ -253,7 +255,9 @@ class FinaleSource:
         self, spec: Mapping[str, list[Any]], since: date | None, lo: datetime, hi: datetime
     ) -> dict[str, SalesOrder | None]:
         window = {**spec, "lastUpdatedDate": [lo.strftime(TIMESTAMP), hi.strftime(TIMESTAMP)]}
-        orders, n_rows, _ = await self._collection("order", window, convert=lambda p: _orders_from(p, since))
+        orders, n_rows, _ = await self._collection(
+            "order", window, convert=lambda p: _orders_from(p, since), keep=ORDER_COLUMNS
+        )
         if n_rows < self.entity_cap:
             return orders
         if hi - lo <= timedelta(minutes=1):
@@ -280,13 +284,14 @@ class FinaleSource:
         spec: Mapping[str, list[Any]] | None = None,
         *,
         convert: Callable[[Any], Any] | None = None,
+        keep: frozenset[str] | None = None,
     ) -> Any:
         """The decoded collection; with `convert`, what `convert(payload)` makes of it (off the event loop)."""
         query = {"filter": encode_filter(spec)} if spec else {}
         url = f"{self._origin}{self._prefix}/{self.account}/api/{collection}/"
         if query:
             url += "?" + urlencode(query)
-        payload = await self._get_json(url, f"the {collection} list")
+        payload = await self._get_json(url, f"the {collection} list", keep=keep)
         return payload if convert is None else await _off_loop(convert, payload)
 
     async def _report(self, url: str, what: str) -> list[Any]:
@@ -299,7 +304,7 @@ class FinaleSource:
             )
         return payload
 
-    async def _get_json(self, url: str, what: str, *, report: bool = False) -> Any:
+    async def _get_json(self, url: str, what: str, *, report: bool = False, keep: frozenset[str] | None = None) -> Any:
         path = urlsplit(url).path
         attempt = 0
         while True:
@@ -339,9 +344,10 @@ class FinaleSource:
                 reason = "timed out"
             if body is not None:
                 if len(body) < OFF_LOOP_BYTES:
-                    return _decode(body, content_type, what, path, report=report)
+                    return _decode(body, content_type, what, path, report=report, keep=keep)
                 # A large answer takes a while to decode: on a worker thread, in pieces (see _loads).
-                return await _off_loop(functools.partial(_decode, report=report), body, content_type, what, path)
+                decode = functools.partial(_decode, report=report, keep=keep)
+                return await _off_loop(decode, body, content_type, what, path)
             if attempt > self._max_retries:
                 busy = reason == "busy"
                 raise FinaleError(
@@ -377,6 +383,13 @@ class FinaleSource:
 # ---------------------------------------------------------------- helpers (pure, tested through the client)
 
 
+# The columns the reads below use; an answer's other columns are dropped as they are decoded.
+PRODUCT_COLUMNS = frozenset({"productId", "productUrl", "internalName", "statusId"})
+STOCK_COLUMNS = frozenset({"facilityUrl", "quantityOnHand", "productId", "productUrl", "lotId", "orderUrl"})
+ORDER_COLUMNS = frozenset(
+    {"orderId", "statusId", "orderDate", "saleSourceId", "invoiceUrlList", "total", "lastUpdatedDate"}
+)
+
 # Answers at least this large are decoded and converted on a worker thread, never on the event loop.
 OFF_LOOP_BYTES = 256 * 1024
 
@@ -401,7 +414,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _loads(body: bytes) -> Any:
+def _loads(body: bytes, keep: frozenset[str] | None = None) -> Any:
     """`json.loads(body, parse_float=Decimal)`, decoded in pieces so that no single step holds the GIL long.
 
     A column-major collection (`{"orderId": [...200,000 ids...], ...}`) is decoded one column at a time; a
@@ -411,13 +424,16 @@ def _loads(body: bytes) -> Any:
     """
     text = body.decode(json.detect_encoding(body), "surrogatepass")
     try:
-        return _loads_members(text)
+        return _loads_members(text, keep)
     except (ValueError, IndexError):
         return json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs)
 
 
-def _loads_members(text: str) -> dict[str, Any]:
-    """A top-level JSON object, member by member; ValueError when `text` is anything else."""
+def _loads_members(text: str, keep: frozenset[str] | None = None) -> dict[str, Any]:
+    """A top-level JSON object, member by member; ValueError when `text` is anything else.
+
+    With `keep`, the values of other members are checked and dropped at once (their names stay, with None):
+    a 200,000-order answer carries columns no check reads, and holding them all would only raise the peak."""
     i = _skip(text, 0)
     if text[i] != "{":
         raise ValueError("not an object")
@@ -432,7 +448,7 @@ def _loads_members(text: str) -> dict[str, Any]:
             if text[i] != ":":
                 raise ValueError("expected ':'")
             value, i = _DECODER.raw_decode(text, _skip(text, i + 1))
-            out[key] = value
+            out[key] = value if keep is None or key in keep else None
             i = _skip(text, i)
             if text[i] == ",":
                 i = _skip(text, i + 1)
@@ -590,7 +606,9 @@ def _decode_report_filters(raw: str | None, setting: str) -> list[list[Any]]:
     return decoded
 
 
-def _decode(body: bytes, content_type: str, what: str, path: str, *, report: bool) -> Any:
+def _decode(
+    body: bytes, content_type: str, what: str, path: str, *, report: bool, keep: frozenset[str] | None = None
+) -> Any:
     if content_type == "text/html" or body.lstrip()[:1] == b"<":
         hint = (
             "The report address may be the page form (pivotTableStream) of a report that Preflight could not "
@@ -603,7 +621,7 @@ def _decode(body: bytes, content_type: str, what: str, path: str, *, report: boo
             detail=f"GET {path}: HTML answer",
         )
     try:
-        return _loads(body)
+        return _loads(body, keep)
     except (ValueError, UnicodeDecodeError):
         raise FinaleError(
             f"Finale sent {what} in a form Preflight could not read (cut off or not JSON). {RETRY_LATER}",

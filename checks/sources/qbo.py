@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +34,8 @@ from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
+from requests import PreparedRequest
+from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session  # type: ignore[import-untyped]
 
 from checks.snapshot import (
@@ -206,6 +208,31 @@ class _Unauthorized(Exception):
     """HTTP 401 from the API: the access token is expired or revoked."""
 
 
+class _PacedAdapter(HTTPAdapter):
+    """Takes a rate-limiter slot at the last moment before a request goes out.
+
+    QBO counts a request when it arrives. Taking the slot before requests has prepared the request (cookies,
+    proxy and netrc settings) lets that work, and any wait for the GIL while other threads decode pages,
+    stretch the time between the slot and the arrival, unevenly from one request to the next; two requests
+    a second apart by their slots could then arrive less than a second apart (HTTP 429)."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        super().__init__()
+        self.limiter = limiter
+
+    def send(
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        timeout: None | float | tuple[float, float] | tuple[float, None] = None,
+        verify: bool | str = True,
+        cert: None | bytes | str | tuple[bytes | str, bytes | str] = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        self.limiter.acquire()
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+
+
 class _Client(QuickBooks):
     """A QuickBooks client for one call: own base URL, rate limit, retries and timeouts."""
 
@@ -220,7 +247,7 @@ class _Client(QuickBooks):
         policy = self.policy
         attempt = 0
         while True:
-            self.limiter.acquire()
+            # The rate limiter's slot is taken by the session's adapter, right before the request is sent.
             try:
                 response: requests.Response = self.session.request(
                     request_type, url, headers=headers, params=params, data=data, timeout=policy.timeout
@@ -536,6 +563,9 @@ class QboSource:
         client.limiter = limiter_for(
             self.api_base, self.realm_id, self.config.requests_per_second, self.config.requests_per_minute
         )
+        adapter = _PacedAdapter(client.limiter)
+        client.session.mount("https://", adapter)
+        client.session.mount("http://", adapter)
         return client
 
     def _call(self, what: str, fn: Callable[[_Client], T]) -> T:
@@ -626,7 +656,10 @@ class QboSource:
                         if start == 0:
                             count = int(future.result())
                             counting[entity] = False
-                            for n in range(1, max(math.ceil(count / PAGE_SIZE), 1)):
+                            # A full last page is always followed by one more read (rows may have been added
+                            # meanwhile): when the count fills the last page, plan that read with the others.
+                            extra = 1 if count and count % PAGE_SIZE == 0 else 0
+                            for n in range(1, max(math.ceil(count / PAGE_SIZE), 1) + extra):
                                 if 1 + n * PAGE_SIZE not in planned[entity]:
                                     submit_page(job, 1 + n * PAGE_SIZE)
                             if full[entity].get(max(planned[entity])):

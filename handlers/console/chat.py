@@ -121,15 +121,22 @@ class ConsoleChat:
 
     async def show_reply(self, reply: Reply) -> None:
         self.show(reply)
-        if reply.form is not None:
-            values = await self.fill(reply.form)
+        form = reply.form
+        while form is not None:
+            values = await self.fill(form)
             if values is None:
                 self.say("Cancelled; nothing was changed.")
                 return
-            intent = Intent(
-                reply.form.submit_action, self.actor, self.scope, arg=reply.form.context, values=values
-            )
-            await self.dispatch(intent)
+            intent = Intent(form.submit_action, self.actor, self.scope, arg=form.context, values=values)
+            if self.conversation.is_slow(intent):
+                self.show(Reply([self.conversation.progress(intent)]))
+            answer = await self.conversation.handle(intent)
+            if not answer.form_errors:
+                await self.show_reply(answer)
+                return
+            # Like a Slack modal that stays open: say what is wrong, then ask the form again.
+            self.show(answer)
+            self.say("Please correct it (an empty answer to a required field cancels).")
 
     def show(self, reply: Reply) -> None:
         numbered: list[Button] = []

@@ -139,8 +139,9 @@ def build_slack_app(core: Core, settings: Settings, *, socket_mode: bool = False
     app = AsyncApp(
         signing_secret=signing,
         client=client,
-        # A long-running server: answer Slack at the ack and keep working after it.
-        process_before_response=False,
+        # Every listener acks, hands its work to a tracked background task and returns, so Bolt can answer
+        # as soon as the listener returns (with False it polls for the ack every 10 ms).
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
         **kwargs,
     )

@@ -6,6 +6,7 @@ out of everyone else's Home. Buttons act on the checklist's channel: their value
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,12 +40,12 @@ def for_channel(card: Card, channel_id: str) -> Card:
 
 async def build_home(surface: SlackSurface, client: AsyncWebClient, team_id: str, user_id: str) -> dict[str, Any]:
     cards: list[Card] = []
-    for view in surface.service.checklists_in(PLATFORM, team_id):
+    for view in await asyncio.to_thread(surface.service.checklists_in, PLATFORM, team_id):
         channel = await surface.channels.info(client, team_id, view.scope.channel_id)
         owner = view.is_owner(user_id)
         if not owner and channel.is_private:
             continue
-        status = surface.service.status(view.id)
+        status = await asyncio.to_thread(surface.service.status, view.id)
         where = f"#{channel.name}" if channel.visible else "a private channel"
         role = "You are an owner." if owner else "Owners: " + ", ".join(o.name for o in view.owners) + "."
         card = for_channel(m.checklist_card(status), view.scope.channel_id)

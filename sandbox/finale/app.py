@@ -52,9 +52,7 @@ async def _front(request: web.Request, handler: Handler) -> web.StreamResponse:
     fault = state.take_fault(request.path)
     if fault is not None:
         if fault.kind == "429":
-            return web.Response(
-                status=429, text="Too many requests", headers={"Retry-After": fault.retry_after or "1"}
-            )
+            return web.Response(status=429, text="Too many requests", headers={"Retry-After": fault.retry_after or "1"})
         if fault.kind == "500":
             return web.Response(status=500, text="Internal server error")
         # "Remote end closed connection without response": drop the socket before any byte is written.

@@ -100,9 +100,7 @@ def order_fields(acct: str) -> list[Field]:
         Field("saleSourceId", "str", lambda o: o.sale_source),
         Field("total", "num", lambda o: o.total),
         Field("invoiceUrlList", "list", lambda o: [resource_url(acct, "invoice", i) for i in o.invoice_ids]),
-        Field(
-            "shipmentUrlList", "list", lambda o: [resource_url(acct, "shipment", s) for s in o.shipment_ids]
-        ),
+        Field("shipmentUrlList", "list", lambda o: [resource_url(acct, "shipment", s) for s in o.shipment_ids]),
         Field("lastUpdatedDate", "date", lambda o: o.last_updated),
     ]
 
@@ -141,9 +139,7 @@ def facility_fields(acct: str, parents: dict[str, str]) -> list[Field]:
     ]
 
 
-def inventory_item_fields(
-    acct: str, parents: dict[str, str], facilities: dict[str, FinaleFacilityRec]
-) -> list[Field]:
+def inventory_item_fields(acct: str, parents: dict[str, str], facilities: dict[str, FinaleFacilityRec]) -> list[Field]:
     def qty(attr: str) -> Callable[[FinaleStockRec], Decimal | None]:
         def get(s: FinaleStockRec) -> Decimal | None:
             value: Decimal = getattr(s, attr)
@@ -295,9 +291,7 @@ def apply_filter(
         if lo is None or hi is None:
             raise BadRequest("lastUpdatedDate filter must be a closed range (both bounds) of at most 30 days")
         # The span is measured between the bounds as written (a date means its midnight).
-        span = _datetime_bound(raw_hi, field.name, upper=False) - _datetime_bound(
-            raw_lo, field.name, upper=False
-        )
+        span = _datetime_bound(raw_hi, field.name, upper=False) - _datetime_bound(raw_lo, field.name, upper=False)
         if span > timedelta(days=max_window_days):
             raise BadRequest(f"lastUpdatedDate filter range is limited to {max_window_days} days")
         rows = _select(rows, field, lo, hi)
@@ -357,9 +351,7 @@ def _row(fields: Sequence[Field], rec: Any) -> dict[str, Any]:
 def render_resource(account: FinaleAccountRec, collection: str, resource_id: str) -> bytes | None:
     acct = account.account_path
     if collection == "product":
-        product: FinaleProductRec | None = next(
-            (p for p in account.products if p.product_id == resource_id), None
-        )
+        product: FinaleProductRec | None = next((p for p in account.products if p.product_id == resource_id), None)
         return None if product is None else dumps(_row(product_fields(acct), product)).encode()
     if collection == "order":
         order: FinaleOrderRec | None = next((o for o in account.orders if o.order_id == resource_id), None)
@@ -380,9 +372,7 @@ def render_resource(account: FinaleAccountRec, collection: str, resource_id: str
         ]
         return dumps(row).encode()
     if collection == "invoice":
-        invoice: FinaleInvoiceRec | None = next(
-            (i for i in account.invoices if i.invoice_id == resource_id), None
-        )
+        invoice: FinaleInvoiceRec | None = next((i for i in account.invoices if i.invoice_id == resource_id), None)
         return None if invoice is None else dumps(_row(invoice_fields(acct), invoice)).encode()
     if collection == "facility":
         fields, rows = collection_rows(account, "facility")

@@ -81,9 +81,7 @@ def report_url(
         # Opaque layout parameters of a saved report; the sandbox ignores them, clients must keep them.
         "rowDimensions": "~lJrNAQA",
         "metrics": "~kprNAgA",
-        "filters": _b64(
-            filters if filters is not None else [[STATUS_FILTER, None, None], [AS_OF_FILTER, None, None]]
-        ),
+        "filters": _b64(filters if filters is not None else [[STATUS_FILTER, None, None], [AS_OF_FILTER, None, None]]),
         "reportTitle": title,
     }
     return f"{base_url.rstrip('/')}/{account_path}/doc/report/{kind}/{report_id}/{name}?{urlencode(query)}"
@@ -157,9 +155,7 @@ def decode_filters(raw: str | None) -> list[list[Any]]:
         decoded = json.loads(base64.b64decode(text + "=" * (-len(text) % 4)).decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"filters is not Base64-encoded JSON: {exc}") from exc
-    if not isinstance(decoded, list) or not all(
-        isinstance(f, list) and f and isinstance(f[0], str) for f in decoded
-    ):
+    if not isinstance(decoded, list) or not all(isinstance(f, list) and f and isinstance(f[0], str) for f in decoded):
         raise BadRequest("filters must be a JSON array of [name, value, ...] entries")
     return decoded
 
@@ -215,9 +211,7 @@ def average_cost_rows(account: FinaleAccountRec, on: date, statuses: set[str] | 
     return rows
 
 
-def inventory_value_rows(
-    account: FinaleAccountRec, on: date, statuses: set[str] | None
-) -> list[dict[str, str]]:
+def inventory_value_rows(account: FinaleAccountRec, on: date, statuses: set[str] | None) -> list[dict[str, str]]:
     on_hand: dict[str, Decimal] = defaultdict(Decimal)
     for s in account.stock:
         if s.order_id is None:

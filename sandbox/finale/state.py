@@ -76,9 +76,7 @@ class FinaleSimState:
 
     # ------------------------------------------------------------ test hooks
 
-    def inject_429(
-        self, n: int = 1, *, retry_after: float | str = 1, path_contains: str | None = None
-    ) -> None:
+    def inject_429(self, n: int = 1, *, retry_after: float | str = 1, path_contains: str | None = None) -> None:
         """The next `n` matching requests answer 429 Too Many Requests with this Retry-After."""
         value = retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
         self._push(Fault("429", value, path_contains), n)

@@ -8,6 +8,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -176,6 +177,12 @@ async def _query(request: web.Request) -> web.Response:
             "4000",
             element=None,
         )
+    if state.answer_in_thread:
+        return await asyncio.to_thread(_run_query, company, state, text)
+    return _run_query(company, state, text)
+
+
+def _run_query(company: QboCompanyRec, state: QboSandboxState, text: str) -> web.Response:
     try:
         query = parse_query(text)
         realm = company.realm_id
@@ -512,18 +519,24 @@ async def _create_journal_entry(request: web.Request) -> web.Response:
 async def _report(request: web.Request) -> web.Response:
     company = _company(request)
     name = request.match_info["name"]
+    if _state(request).answer_in_thread:
+        return await asyncio.to_thread(_run_report, company, name, request.query)
+    return _run_report(company, name, request.query)
+
+
+def _run_report(company: QboCompanyRec, name: str, query: Mapping[str, str]) -> web.Response:
     try:
         if name == "BalanceSheet":
-            start = reports.parse_date("start_date", request.query.get("start_date"))
-            end = reports.parse_date("end_date", request.query.get("end_date")) or render.today(company)
+            start = reports.parse_date("start_date", query.get("start_date"))
+            end = reports.parse_date("end_date", query.get("end_date")) or render.today(company)
             if start is not None and start >= end:
                 raise reports.ReportParamError("start_date", start.isoformat(), "start_date must be less than end_date")
-            basis = request.query.get("accounting_method")
+            basis = query.get("accounting_method")
             if basis is not None and basis not in ("Cash", "Accrual"):
                 raise reports.ReportParamError("accounting_method", basis, "accounting_method must be Cash or Accrual")
             return _json(reports.balance_sheet(company, start=start, end=end, basis=basis))
         if name == "InventoryValuationSummary":
-            day = reports.parse_date("report_date", request.query.get("report_date"))
+            day = reports.parse_date("report_date", query.get("report_date"))
             body = reports.inventory_valuation_summary(company, day or render.today(company), explicit=day is not None)
             return _json(body)
     except reports.ReportParamError as exc:

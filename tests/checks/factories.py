@@ -73,9 +73,7 @@ def product(product_id: str, name: str | None = None, *, active: bool = True) ->
     )
 
 
-def account(
-    id: str, name: str, sub_type: str = "Inventory", *, type: str = "Other Current Asset"
-) -> QboAccount:
+def account(id: str, name: str, sub_type: str = "Inventory", *, type: str = "Other Current Asset") -> QboAccount:
     classification = "Asset" if type == "Other Current Asset" else "Expense"
     return QboAccount(
         id=id,
@@ -94,9 +92,7 @@ def snapshot(**kw: object) -> Snapshot:
 
 
 def confirmation(slug: str, value: str = "yes", *, at: datetime = NOW, kind: str = "confirm") -> Confirmation:
-    return Confirmation(
-        slug=slug, kind=kind, value=value, user_id="U1", user_name="Dana Owner", recorded_at=at
-    )
+    return Confirmation(slug=slug, kind=kind, value=value, user_id="U1", user_name="Dana Owner", recorded_at=at)
 
 
 def answers(
@@ -111,9 +107,7 @@ def answers(
     base.update(kw)
     base["confirmations"] = {s: confirmation(s, at=confirm_at) for s in confirm}
     base["acknowledgements"] = {s: confirmation(s, v, kind="acknowledge") for s, v in (ack or {}).items()}
-    base["not_applicable"] = {
-        s: confirmation(s, v, kind="not_applicable") for s, v in (not_applicable or {}).items()
-    }
+    base["not_applicable"] = {s: confirmation(s, v, kind="not_applicable") for s, v in (not_applicable or {}).items()}
     return Answers(**base)  # type: ignore[arg-type]
 
 

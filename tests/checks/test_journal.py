@@ -39,9 +39,7 @@ def test_finale_higher_debits_the_asset_account_on_the_day_before() -> None:
 
 
 def test_finale_lower_credits_the_asset_account() -> None:
-    entry = draft_opening_balance_entry(
-        D, {"81": Decimal("10")}, Decimal("9.99"), "Inventory Adjustments", ASSET
-    )
+    entry = draft_opening_balance_entry(D, {"81": Decimal("10")}, Decimal("9.99"), "Inventory Adjustments", ASSET)
     debit, credit = entry.lines
     assert debit.account.name == "Inventory Adjustments" and credit.account.name == "Inventory Asset"
     assert entry.amount == Decimal("0.01")
@@ -49,17 +47,13 @@ def test_finale_lower_credits_the_asset_account() -> None:
 
 
 def test_inputs_are_rounded_half_up_to_the_cent_before_the_difference() -> None:
-    entry = draft_opening_balance_entry(
-        D, {"81": Decimal("0")}, Decimal("100.005"), "Opening Balance Equity", ASSET
-    )
+    entry = draft_opening_balance_entry(D, {"81": Decimal("0")}, Decimal("100.005"), "Opening Balance Equity", ASSET)
     assert entry.amount == Decimal("100.01")
 
 
 def test_nothing_to_enter_when_equal_to_the_cent() -> None:
     with pytest.raises(ValueError, match="agree"):
-        draft_opening_balance_entry(
-            D, {"81": Decimal("5.004")}, Decimal("5.00"), "Opening Balance Equity", ASSET
-        )
+        draft_opening_balance_entry(D, {"81": Decimal("5.004")}, Decimal("5.00"), "Opening Balance Equity", ASSET)
 
 
 def test_qbo_payload_has_the_journal_entry_shape_with_exact_amounts() -> None:
@@ -85,9 +79,7 @@ def test_qbo_payload_has_the_journal_entry_shape_with_exact_amounts() -> None:
 def test_plain_text_rendering() -> None:
     entry = draft_opening_balance_entry(D, {"81": Decimal("1")}, Decimal("2"), 'Owner "equity" ☕', ASSET)
     text = entry.as_text()
-    assert (
-        text.splitlines()[0] == "Journal entry dated 2025-02-28 (the day before the enable date 2025-03-01)"
-    )
+    assert text.splitlines()[0] == "Journal entry dated 2025-02-28 (the day before the enable date 2025-03-01)"
     assert "Debit   Inventory Asset" in text
     assert 'Credit  Owner "equity" ☕' in text
     assert "1.00 USD" in text

@@ -65,9 +65,7 @@ def test_validates_through_the_version_dispatching_index_schema(manifest: dict[s
         ("manifest.schema.2.0.0.json", "slack-app-manifest-2.0.0.schema.json"),
     ):
         contents = json.loads((specs / local).read_text(encoding="utf-8"))
-        resource = referencing.Resource.from_contents(
-            contents, default_specification=referencing.jsonschema.DRAFT7
-        )
+        resource = referencing.Resource.from_contents(contents, default_specification=referencing.jsonschema.DRAFT7)
         resources.append((base + remote, resource))
     registry = referencing.Registry().with_resources(resources)
     validator = jsonschema.Draft7Validator(index, registry=registry)

@@ -61,10 +61,7 @@ def not_in_finale(company: SandboxCompany, enable: date) -> tuple[set[str], set[
     matched = deactivation(company)
     unknown = {i.id for i in company.qbo.items if i.active and i.type == "Inventory" and i.id not in matched}
     used_since = {
-        ln.item_id
-        for t in company.qbo.transactions
-        if t.entity in ITEM_TXNS and t.txn_date >= enable
-        for ln in t.lines
+        ln.item_id for t in company.qbo.transactions if t.entity in ITEM_TXNS and t.txn_date >= enable for ln in t.lines
     }
     return unknown & used_since, unknown - used_since
 
@@ -133,9 +130,7 @@ def check_consistency(company: SandboxCompany) -> None:
     # Other apps: the burst, duplicates, type and case collisions.
     start, end = planted(company, "other_app_burst_window")
     assert end - start < timedelta(minutes=5)
-    in_window = {
-        i.id for i in qbo.items if start - timedelta(hours=1) <= i.create_time <= end + timedelta(hours=1)
-    }
+    in_window = {i.id for i in qbo.items if start - timedelta(hours=1) <= i.create_time <= end + timedelta(hours=1)}
     assert in_window == set(planted(company, "other_app_burst_item_ids"))
     assert len(in_window) == planted(company, "other_app_burst_count") >= 25
     assert all(i.type == "NonInventory" for i in qbo.items if i.id in in_window)
@@ -198,9 +193,7 @@ def check_consistency(company: SandboxCompany) -> None:
     assert all(o.status == "ORDER_COMPLETED" for o in finale.orders if o.invoice_ids)
     without = orders_without_invoice(company, enable)
     assert without == {k: set(v) for k, v in planted(company, "orders_without_invoice").items()}
-    invoiced_sources = {
-        o.sale_source for o in finale.orders if o.invoice_ids and o.order_date.date() >= enable
-    }
+    invoiced_sources = {o.sale_source for o in finale.orders if o.invoice_ids and o.order_date.date() >= enable}
     completed_sources = {
         o.sale_source
         for o in finale.orders
@@ -345,9 +338,7 @@ def test_demo_orders_without_invoice(demo: SandboxCompany) -> None:
     assert sorted(without["Amazon"]) == sorted(amazon_completed) and amazon_completed
     # The order placed a few minutes before midnight of D-1 is not a finding; the one just after is.
     by_id = {o.order_id: o for o in demo.finale.orders}
-    assert any(
-        by_id[i].order_date.hour == 0 and by_id[i].order_date.date() == enable for i in without["Phone"]
-    )
+    assert any(by_id[i].order_date.hour == 0 and by_id[i].order_date.date() == enable for i in without["Phone"])
     volume = planted(demo, "monthly_invoice_volume")
     assert volume["Shopify"] > volume["Amazon"] > volume["Wholesale"] > 0
 

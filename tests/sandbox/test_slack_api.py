@@ -106,9 +106,7 @@ def test_missing_scope_names_the_scope(sandbox: SlackApiSandbox, server: Backgro
 # ------------------------------------------------------------------------------------- messages
 
 
-def test_post_message_json_and_form_bodies_are_parsed_alike(
-    sandbox: SlackApiSandbox, client: WebClient
-) -> None:
+def test_post_message_json_and_form_bodies_are_parsed_alike(sandbox: SlackApiSandbox, client: WebClient) -> None:
     blocks = [section("*Checklist*"), {"type": "divider"}]
     posted = client.chat_postMessage(channel="C0BOOKS", text="Checklist", blocks=blocks)  # JSON body
     # Form-encoded callers send blocks as a JSON string, as Slack expects.
@@ -133,16 +131,11 @@ def test_post_to_a_user_lands_in_the_app_dm(client: WebClient) -> None:
 
 def test_update_and_delete_in_place(sandbox: SlackApiSandbox, client: WebClient) -> None:
     posted = client.chat_postMessage(channel="C0BOOKS", text="Checking…")
-    updated = client.chat_update(
-        channel="C0BOOKS", ts=posted["ts"], text="3 of 12 cleared", blocks=[section("x")]
-    )
+    updated = client.chat_update(channel="C0BOOKS", ts=posted["ts"], text="3 of 12 cleared", blocks=[section("x")])
     assert updated["ts"] == posted["ts"]
     current = sandbox.message("C0BOOKS", posted["ts"])
     assert current is not None and current["text"] == "3 of 12 cleared"
-    assert (
-        slack_error(lambda: client.chat_update(channel="C0BOOKS", ts="1.000001", text="x"))
-        == "message_not_found"
-    )
+    assert slack_error(lambda: client.chat_update(channel="C0BOOKS", ts="1.000001", text="x")) == "message_not_found"
     client.chat_delete(channel="C0BOOKS", ts=posted["ts"])
     assert sandbox.message("C0BOOKS", posted["ts"]) is None
 
@@ -161,19 +154,12 @@ def test_block_and_text_limits_are_enforced_like_slack(client: WebClient) -> Non
     assert error.response["response_metadata"]["messages"] == [
         "[ERROR] must be less than 51 items [json-pointer:/blocks]"
     ]
-    error = error_of(
-        lambda: client.chat_postMessage(channel="C0BOOKS", text="x", blocks=[section("y" * 3001)])
-    )
+    error = error_of(lambda: client.chat_postMessage(channel="C0BOOKS", text="x", blocks=[section("y" * 3001)]))
     assert error.response["error"] == "invalid_blocks"
     assert "/blocks/0/text/text" in error.response["response_metadata"]["messages"][0]
     header = {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}
-    assert (
-        slack_error(lambda: client.chat_postMessage(channel="C", text="x", blocks=[header]))
-        == "invalid_blocks"
-    )
-    assert (
-        slack_error(lambda: client.chat_postMessage(channel="C0BOOKS", text="t" * 40_001)) == "msg_too_long"
-    )
+    assert slack_error(lambda: client.chat_postMessage(channel="C", text="x", blocks=[header])) == "invalid_blocks"
+    assert slack_error(lambda: client.chat_postMessage(channel="C0BOOKS", text="t" * 40_001)) == "msg_too_long"
     with pytest.warns(UserWarning, match="text"):  # slack_sdk warns as well
         assert slack_error(lambda: client.chat_postMessage(channel="C0BOOKS", text="")) == "no_text"
     assert client.chat_postMessage(channel="C0BOOKS", text="t" * 40_000)["ok"]
@@ -181,9 +167,7 @@ def test_block_and_text_limits_are_enforced_like_slack(client: WebClient) -> Non
 
 def test_update_is_validated_too(client: WebClient) -> None:
     posted = client.chat_postMessage(channel="C0BOOKS", text="x")
-    error = error_of(
-        lambda: client.chat_update(channel="C0BOOKS", ts=posted["ts"], text="x", blocks=[section("")])
-    )
+    error = error_of(lambda: client.chat_update(channel="C0BOOKS", ts=posted["ts"], text="x", blocks=[section("")]))
     assert error.response["error"] == "invalid_blocks"
 
 
@@ -215,10 +199,7 @@ def test_archived_missing_and_uninvited_channels(sandbox: SlackApiSandbox, serve
     sandbox.set_channel("C0GONE", exists=False)
     sandbox.set_channel("G0PRIVATE", name="controllers", is_private=True, is_member=False)
     sandbox.set_channel("C0PUBLIC", name="bookkeeping", is_member=False)
-    assert (
-        error_of(lambda: client.chat_postMessage(channel="C0OLD", text="x")).response["error"]
-        == "is_archived"
-    )
+    assert error_of(lambda: client.chat_postMessage(channel="C0OLD", text="x")).response["error"] == "is_archived"
     assert slack_error(lambda: client.chat_postMessage(channel="C0GONE", text="x")) == "channel_not_found"
     assert slack_error(lambda: client.chat_postMessage(channel="G0PRIVATE", text="x")) == "channel_not_found"
     # chat:write.public lets the bot post in a public channel it was never invited to ...
@@ -229,9 +210,7 @@ def test_archived_missing_and_uninvited_channels(sandbox: SlackApiSandbox, serve
     assert slack_error(lambda: narrow.chat_postMessage(channel="C0PUBLIC", text="x")) == "not_in_channel"
 
 
-def test_not_in_channel_option_and_file_shares_need_membership(
-    sandbox: SlackApiSandbox, client: WebClient
-) -> None:
+def test_not_in_channel_option_and_file_shares_need_membership(sandbox: SlackApiSandbox, client: WebClient) -> None:
     sandbox.set_channel("C0SHARED", name="shared-with-accountant", not_in_channel=True)
     assert slack_error(lambda: client.chat_postMessage(channel="C0SHARED", text="x")) == "not_in_channel"
     sandbox.set_channel("C0PUBLIC", name="bookkeeping", is_member=False)
@@ -280,9 +259,7 @@ def test_views_open_update_push_and_limits(sandbox: SlackApiSandbox, client: Web
 
     client.views_push(trigger_id=sandbox.new_trigger_id(), view=modal([section("2")]))
     client.views_push(trigger_id=sandbox.new_trigger_id(), view=modal([section("3")]))
-    pushed = error_of(
-        lambda: client.views_push(trigger_id=sandbox.new_trigger_id(), view=modal([section("4")]))
-    )
+    pushed = error_of(lambda: client.views_push(trigger_id=sandbox.new_trigger_id(), view=modal([section("4")])))
     assert pushed.response["error"] == "push_limit_reached"
 
     too_many = error_of(lambda: client.views_open(trigger_id=trigger, view=modal([section("x")] * 101)))
@@ -340,9 +317,7 @@ def test_files_upload_v2_round_trip(sandbox: SlackApiSandbox, client: WebClient)
     assert sandbox.last("files.getUploadURLExternal").args["length"] == str(len(csv))
 
 
-async def test_files_upload_v2_with_the_async_client(
-    sandbox: SlackApiSandbox, server: BackgroundServer
-) -> None:
+async def test_files_upload_v2_with_the_async_client(sandbox: SlackApiSandbox, server: BackgroundServer) -> None:
     client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=server.url + "/api/")
     response = await client.files_upload_v2(channel="C0BOOKS", content="a,b\n1,2\n", filename="report.csv")
     assert sandbox.file(response["file"]["id"]).content == b"a,b\n1,2\n"
@@ -379,9 +354,7 @@ def test_rate_limit_retry_handler_retries(sandbox: SlackApiSandbox, server: Back
     assert len(sandbox.messages("C0BOOKS")) == 1
 
 
-async def test_async_rate_limit_retry_handler_retries(
-    sandbox: SlackApiSandbox, server: BackgroundServer
-) -> None:
+async def test_async_rate_limit_retry_handler_retries(sandbox: SlackApiSandbox, server: BackgroundServer) -> None:
     client = AsyncWebClient(
         token=DEFAULT_TOKEN,
         base_url=server.url + "/api/",

@@ -130,9 +130,7 @@ def test_withdrawal_must_name_its_target(session: Session) -> None:
         repo.record_confirmation(session, checklist_id, slug="backup", kind="withdraw", user_id="U1")
     row = repo.record_confirmation(session, checklist_id, slug="backup", kind="confirm", user_id="U1")
     with pytest.raises(ValueError):
-        repo.record_confirmation(
-            session, checklist_id, slug="backup", kind="confirm", user_id="U1", withdraws=row
-        )
+        repo.record_confirmation(session, checklist_id, slug="backup", kind="confirm", user_id="U1", withdraws=row)
     with pytest.raises(ValueError):
         repo.record_confirmation(session, checklist_id, slug="backup", kind="approve", user_id="U1")
 
@@ -201,9 +199,7 @@ def test_orm_still_allows_appending_and_touching_other_rows(session: Session) ->
         "DELETE FROM confirmations WHERE slug = 'enable-date'",
     ],
 )
-def test_database_refuses_raw_updates_and_deletes(
-    sessions: sessionmaker[Session], engine: Engine, sql: str
-) -> None:
+def test_database_refuses_raw_updates_and_deletes(sessions: sessionmaker[Session], engine: Engine, sql: str) -> None:
     with sessions.begin() as session:
         checklist_id = _checklist_id(session)
         _record_some(session, checklist_id)
@@ -227,9 +223,7 @@ def test_database_refuses_truncate_on_postgres(postgres_url: str) -> None:
         engine.dispose()
 
 
-def test_a_checklist_with_confirmations_cannot_be_deleted(
-    sessions: sessionmaker[Session], engine: Engine
-) -> None:
+def test_a_checklist_with_confirmations_cannot_be_deleted(sessions: sessionmaker[Session], engine: Engine) -> None:
     with sessions.begin() as session:
         checklist_id = _checklist_id(session)
         _record_some(session, checklist_id)

@@ -77,9 +77,7 @@ def test_an_empty_key_is_refused() -> None:
         SecretBox(" , ")
 
 
-def test_missing_key_tells_what_to_set_and_how_to_generate_one(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_missing_key_tells_what_to_set_and_how_to_generate_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     set_secret_box(None)
     monkeypatch.delenv("PREFLIGHT_SECRET_KEY", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env around

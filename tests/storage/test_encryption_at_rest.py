@@ -53,9 +53,7 @@ def _save_both(session: Session, checklist_id: int) -> None:
     )
 
 
-def test_raw_rows_hold_ciphertext_and_reads_give_plaintext(
-    sessions: sessionmaker[Session], engine: Engine
-) -> None:
+def test_raw_rows_hold_ciphertext_and_reads_give_plaintext(sessions: sessionmaker[Session], engine: Engine) -> None:
     with sessions.begin() as session:
         checklist_id = _checklist(session).id
         _save_both(session, checklist_id)
@@ -105,9 +103,7 @@ def test_wrong_key_gives_a_clear_error(sessions: sessionmaker[Session]) -> None:
         repo.get_connection(session, checklist_id, ConnectionKind.QBO)
 
 
-def test_missing_key_refuses_to_store_secrets(
-    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_key_refuses_to_store_secrets(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
     with sessions.begin() as session:
         checklist_id = _checklist(session).id
     set_secret_box(None)

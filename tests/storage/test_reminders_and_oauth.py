@@ -135,9 +135,7 @@ def test_oauth_state_is_single_use(sessions: sessionmaker[Session]) -> None:
 def test_oauth_state_single_use_across_engines(migrated_url: str, sessions: sessionmaker[Session]) -> None:
     workspace_id, checklist_id = _checklist(sessions)
     with sessions.begin() as session:
-        state = repo.create_oauth_state(
-            session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1"
-        )
+        state = repo.create_oauth_state(session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1")
     other = make_engine(migrated_url)
     try:
         with sessions.begin() as session:
@@ -172,9 +170,7 @@ def test_oauth_states_are_unique_and_random(sessions: sessionmaker[Session]) -> 
     workspace_id, checklist_id = _checklist(sessions)
     with sessions.begin() as session:
         states = {
-            repo.create_oauth_state(
-                session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1"
-            ).state
+            repo.create_oauth_state(session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1").state
             for _ in range(20)
         }
     assert len(states) == 20

@@ -42,9 +42,7 @@ def test_workspace_unique_per_platform_and_external_id(session: Session) -> None
 def test_checklist_round_trip(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
-        checklist, created = repo.get_or_create_checklist(
-            session, workspace, "C1", company_label=UNICODE_NAME
-        )
+        checklist, created = repo.get_or_create_checklist(session, workspace, "C1", company_label=UNICODE_NAME)
         assert created and checklist.version == 1
         checklist_id, workspace_id = checklist.id, workspace.id
         again, created_again = repo.get_or_create_checklist(session, workspace_id, "C1")

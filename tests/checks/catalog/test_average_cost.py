@@ -11,9 +11,7 @@ SLUG = "average-cost"
 D = date(2025, 7, 1)
 
 
-def snap(
-    products: list[FinaleProduct], costs: dict[str, Decimal | None], enable_date: date | None = D
-) -> Snapshot:
+def snap(products: list[FinaleProduct], costs: dict[str, Decimal | None], enable_date: date | None = D) -> Snapshot:
     return snapshot(products=tuple(products), average_costs=costs, enable_date=enable_date)
 
 

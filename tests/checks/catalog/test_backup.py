@@ -18,9 +18,7 @@ def test_exactly_seven_days_old_passes() -> None:
     made = TODAY - timedelta(days=7)
     result = run(SLUG, snapshot(), answers(backup_date=made, backup_reference="QBO-bk-#12", confirm=[SLUG]))
     assert result.status is Status.PASS
-    assert (
-        "7 days old" in result.summary and "QBO-bk-#12" in result.summary and "Dana Owner" in result.summary
-    )
+    assert "7 days old" in result.summary and "QBO-bk-#12" in result.summary and "Dana Owner" in result.summary
 
 
 def test_eight_days_old_warns_and_an_ack_is_tied_to_that_backup() -> None:

@@ -117,9 +117,7 @@ def test_the_journal_entry_sentence_follows_the_enable_date() -> None:
     items = [item("1", "SKU-1", qty="1", cost="1")]
     blank = run(SLUG, snap(items, [product("SKU-1")]), answers(enable_date_decided=True))
     assert "no journal entry is needed" in blank.summary
-    dated = run(
-        SLUG, snap(items, [product("SKU-1")]), answers(enable_date=date(2025, 7, 1), enable_date_decided=True)
-    )
+    dated = run(SLUG, snap(items, [product("SKU-1")]), answers(enable_date=date(2025, 7, 1), enable_date_decided=True))
     assert "journal entry dated 2025-06-30" in dated.summary
     undecided = run(SLUG, snap(items, [product("SKU-1")]), answers())
     assert "Unless Finale pushes from the beginning of time" in undecided.summary
@@ -127,9 +125,7 @@ def test_the_journal_entry_sentence_follows_the_enable_date() -> None:
 
 def test_without_a_shrinkage_account_the_items_own_expense_account_is_named() -> None:
     items = [item("1", "SKU-1", qty="1", cost="1")]
-    result = run(
-        SLUG, snap(items, [product("SKU-1")], accounts=(account("81", "Inventory Asset"),)), answers()
-    )
+    result = run(SLUG, snap(items, [product("SKU-1")], accounts=(account("81", "Inventory Asset"),)), answers())
     assert result.findings[0].extra["expense_account"] == "Cost of Goods Sold"
 
 

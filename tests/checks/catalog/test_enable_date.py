@@ -36,13 +36,9 @@ def test_not_the_first_of_a_month_warns_and_the_ack_is_tied_to_the_date() -> Non
     result = run(SLUG, SNAP, answers(enable_date=date(2025, 7, 15), enable_date_decided=True))
     assert result.status is Status.WARN
     assert result.ack_key == "2025-07-15"
-    moved = run(
-        SLUG, SNAP, answers(enable_date=date(2025, 7, 16), enable_date_decided=True, ack={SLUG: "2025-07-15"})
-    )
+    moved = run(SLUG, SNAP, answers(enable_date=date(2025, 7, 16), enable_date_decided=True, ack={SLUG: "2025-07-15"}))
     assert not moved.cleared
-    same = run(
-        SLUG, SNAP, answers(enable_date=date(2025, 7, 15), enable_date_decided=True, ack={SLUG: "2025-07-15"})
-    )
+    same = run(SLUG, SNAP, answers(enable_date=date(2025, 7, 15), enable_date_decided=True, ack={SLUG: "2025-07-15"}))
     assert same.cleared
 
 
@@ -59,8 +55,6 @@ def test_blank_with_closed_books_fails() -> None:
 
 
 def test_no_close_date_and_a_first_of_month_passes() -> None:
-    result = run(
-        SLUG, snapshot(company=company()), answers(enable_date=date(2020, 1, 1), enable_date_decided=True)
-    )
+    result = run(SLUG, snapshot(company=company()), answers(enable_date=date(2020, 1, 1), enable_date_decided=True))
     assert result.status is Status.PASS
     assert "no closing date" in result.summary

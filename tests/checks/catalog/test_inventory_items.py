@@ -86,9 +86,7 @@ def test_items_on_transactions_from_the_enable_date_fail() -> None:
 
 def test_blank_enable_date_counts_every_transaction() -> None:
     ans = answers(enable_date=None, enable_date_decided=True)
-    result = run(
-        SLUG, snap([item("1", "Plate")], [], txns=[txn("1", date(2019, 1, 1))], enable_date=None), ans
-    )
+    result = run(SLUG, snap([item("1", "Plate")], [], txns=[txn("1", date(2019, 1, 1))], enable_date=None), ans)
     assert result.status is Status.FAIL
     assert "any date" in result.summary
 

@@ -34,9 +34,7 @@ def test_lots_are_summed_per_product_and_sublocation() -> None:
         row("B", "2", "-2.5", "L1"),
         row("B", "2", "1", "L2"),  # B at shelf 2: -1.5, even though B's total is +2.5
     )
-    result = run(
-        SLUG, snapshot(stock=stock, products=(product("A"), product("B", 'Mug "XL" – ☕'))), answers()
-    )
+    result = run(SLUG, snapshot(stock=stock, products=(product("A"), product("B", 'Mug "XL" – ☕'))), answers())
     assert result.status is Status.FAIL
     assert [(f.id, f.name, f.extra["sublocation"], f.quantity) for f in result.findings] == [
         ("B", 'Mug "XL" – ☕', "Shelf 2", Decimal("-1.5"))

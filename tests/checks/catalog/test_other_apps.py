@@ -14,12 +14,8 @@ def snap(items: list[QboItem], products: list[FinaleProduct] | None = None) -> S
     return snapshot(items=tuple(items), products=tuple(products or []))
 
 
-def burst(
-    n: int, start: datetime, step: timedelta = timedelta(seconds=20), prefix: str = "B"
-) -> list[QboItem]:
-    return [
-        item(f"{prefix}{i}", f"{prefix}-{i}", type="NonInventory", created=start + i * step) for i in range(n)
-    ]
+def burst(n: int, start: datetime, step: timedelta = timedelta(seconds=20), prefix: str = "B") -> list[QboItem]:
+    return [item(f"{prefix}{i}", f"{prefix}-{i}", type="NonInventory", created=start + i * step) for i in range(n)]
 
 
 def test_no_signs_still_needs_an_owners_confirmation() -> None:
@@ -109,7 +105,5 @@ def test_a_burst_after_the_confirmation_reopens_the_check() -> None:
 def test_a_colliding_item_created_after_the_confirmation_reopens_it_naive_times_too() -> None:
     naive_confirmation = datetime(2025, 6, 1, 12, 0)  # taken as UTC
     items = [item("1", "SKU-1", type="NonInventory", created=datetime(2025, 6, 2, 8, 0, tzinfo=UTC))]
-    result = run(
-        SLUG, snap(items, [product("SKU-1")]), answers(confirm=[SLUG], confirm_at=naive_confirmation)
-    )
+    result = run(SLUG, snap(items, [product("SKU-1")]), answers(confirm=[SLUG], confirm_at=naive_confirmation))
     assert result.status is Status.WARN

@@ -157,9 +157,7 @@ async def test_windows_respect_the_start_date(busy: Running) -> None:
     async with busy.source() as source:
         orders = await source.sales_orders(since)
     expected = {
-        o.order_id
-        for o in busy.account.orders
-        if o.order_type == "SALES_ORDER" and o.order_date.date() >= since
+        o.order_id for o in busy.account.orders if o.order_type == "SALES_ORDER" and o.order_date.date() >= since
     }
     assert len(expected) > 500
     assert [o.order_id for o in orders if o.order_date < since] == []
@@ -255,9 +253,7 @@ def stand_in(routes: dict[str, Callable[[], web.Response]]) -> BackgroundServer:
 async def test_ragged_or_missing_columns_and_web_pages_are_clear_errors() -> None:
     with stand_in(
         {
-            "/acme/api/product/": lambda: web.json_response(
-                {"productId": ["A", "B"], "statusId": ["PRODUCT_ACTIVE"]}
-            ),
+            "/acme/api/product/": lambda: web.json_response({"productId": ["A", "B"], "statusId": ["PRODUCT_ACTIVE"]}),
             "/acme/api/facility/": lambda: web.json_response({"facilityName": ["x"]}),
             "/acme/api/order/": lambda: web.Response(text="<html>Sign in</html>", content_type="text/html"),
             "/empty/api/inventoryitem/": lambda: web.json_response({}),

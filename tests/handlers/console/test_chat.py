@@ -134,6 +134,28 @@ remind weekdays 09:00
     assert "Reminders are off." in text and "on weekdays at 09:00" in text
 
 
+async def test_a_rejected_form_is_asked_again_and_changes_nothing_until_valid(harness: Harness) -> None:
+    h = harness
+    too_early = h.close_date.isoformat()
+    script = f"""start
+enable-date
+2026-13-01
+no
+{too_early}
+no
+{h.enable_date.isoformat()}
+no
+"""
+    chat, out = console(h, script)
+    await chat.run()
+    text = out.getvalue()
+    assert "“2026-13-01” is not a date" in text
+    assert f"closed through {too_early}" in text
+    assert text.count("Please correct it") == 2
+    answers = [c.value for c in h.confirmations() if c.field == "enable_date"]
+    assert answers == [h.enable_date.isoformat()]  # only the valid date was recorded
+
+
 def test_script_lines_from_a_file(tmp_path: Path) -> None:
     script = tmp_path / "walk.txt"
     script.write_text("start\n# note\nstatus\n", encoding="utf-8")

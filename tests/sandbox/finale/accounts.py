@@ -27,13 +27,9 @@ def small_account(path: str = "acmegoods") -> FinaleAccountRec:
     products = [
         FinaleProductRec("W-100", "Widget", average_cost=d("1234.5"), average_cost_since=date(2024, 1, 1)),
         FinaleProductRec("B-3/8", QUOTED, average_cost=d("0.1275"), average_cost_since=date(2023, 6, 1)),
-        FinaleProductRec(
-            UNICODE_ID, "Thé vert «premium» 日本茶", average_cost=d("12"), average_cost_since=None
-        ),
+        FinaleProductRec(UNICODE_ID, "Thé vert «premium» 日本茶", average_cost=d("12"), average_cost_since=None),
         # Established only after the usual as-of date of the tests.
-        FinaleProductRec(
-            "LATE-1", "Late costed", average_cost=d("5.00"), average_cost_since=date(2024, 3, 15)
-        ),
+        FinaleProductRec("LATE-1", "Late costed", average_cost=d("5.00"), average_cost_since=date(2024, 3, 15)),
         FinaleProductRec("NOCOST", "Never costed", average_cost=None),
         FinaleProductRec(
             "OLD-9", "Discontinued", active=False, average_cost=d("2.50"), average_cost_since=date(2020, 1, 1)
@@ -144,7 +140,5 @@ def busy_account(
         )
     for i in range(n_purchase):
         when = start + timedelta(days=i % max(spread_days, 1))
-        account.orders.append(
-            FinaleOrderRec(f"PO-{i}", "PURCHASE_ORDER", "ORDER_COMPLETED", when, last_updated=when)
-        )
+        account.orders.append(FinaleOrderRec(f"PO-{i}", "PURCHASE_ORDER", "ORDER_COMPLETED", when, last_updated=when))
     return account

@@ -136,9 +136,7 @@ def test_filter_equality_and_date_ranges(sim: Sim) -> None:
 
 
 def test_filter_with_url_safe_base64_without_padding(sim: Sim) -> None:
-    raw = (
-        base64.urlsafe_b64encode(json.dumps({"productId": ["OLD-9", "OLD-9"]}).encode()).decode().rstrip("=")
-    )
+    raw = base64.urlsafe_b64encode(json.dumps({"productId": ["OLD-9", "OLD-9"]}).encode()).decode().rstrip("=")
     assert columns(sim.get("/acmegoods/api/product/", filter=raw))["productId"] == ["OLD-9"]
 
 
@@ -152,9 +150,7 @@ def test_last_updated_filter_must_be_closed_and_at_most_30_days(sim: Sim) -> Non
     assert get("2024-02-01T00:00:00", None).status_code == 400
     assert columns(get("2024-02-01T00:00:00", "2024-03-02T00:00:00"))["orderId"] == ["SO-1", "SO-2", "PO-1"]
     # Without a lastUpdatedDate filter there is no such limit.
-    assert (
-        sim.get("/acmegoods/api/order/", filter=b64({"orderDate": ["2000-01-01", None]})).status_code == 200
-    )
+    assert sim.get("/acmegoods/api/order/", filter=b64({"orderDate": ["2000-01-01", None]})).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -320,9 +316,5 @@ def test_account_changes_show_at_once_and_cached_answers_wait_for_invalidate(sim
 
 
 def test_report_url_helper_keeps_given_filters() -> None:
-    url = report_url(
-        "http://x", "a", "1", data="stock", title="T", stream=False, filters=[["productStatus", None]]
-    )
-    assert json.loads(base64.b64decode(parse_qs(urlsplit(url).query)["filters"][0])) == [
-        ["productStatus", None]
-    ]
+    url = report_url("http://x", "a", "1", data="stock", title="T", stream=False, filters=[["productStatus", None]])
+    assert json.loads(base64.b64decode(parse_qs(urlsplit(url).query)["filters"][0])) == [["productStatus", None]]

@@ -1,0 +1,197 @@
+"""`python -m bench` (or `make bench`): the full-check benchmark, its baseline and the chat's responsiveness.
+
+1. A process of its own generates the company and serves the QBO and Finale simulators with the injected
+   latency and QBO's rate limits (`bench.simulators`).
+2. The Finale simulator's answers are rendered once beforehand (they are cached), so the measured runs pay
+   the injected latency, not the simulator's rendering.
+3. A fresh Preflight process runs the full check through the checklist service (`bench.check`): wall time,
+   requests per API and path, peak RSS, per-phase times, event-loop lag and a sampling profile.
+4. A fresh process reads the same data the way a typical script does (`bench.baseline`).
+5. When the Slack server exists, 50 concurrent signed slash commands measure the acknowledgement latency
+   while a full check runs in the server (`bench.ack`).
+6. Results go to `bench/results/latest.json` and `latest.md`; with the default sizes, README.md's
+   Benchmarks section is refreshed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench import ack, report
+from bench.lower_bound import lower_bound
+from bench.machine import machine
+from bench.procs import ROOT, Child
+from bot.settings import Settings
+from checks.sources.finale import FinaleSource
+
+DEFAULTS = {"items": 50_000, "products": 100_000, "sales_orders": 200_000, "qbo_latency": 0.1, "finale_latency": 0.15}
+TARGETS = {"vs_lower_bound": 1.5, "vs_baseline": 10.0, "peak_rss_mb": 500.0, "ack_p99_ms": 100.0}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--items", type=int, default=DEFAULTS["items"], help="QBO items (default 50,000)")
+    p.add_argument("--products", type=int, default=DEFAULTS["products"], help="Finale products (default 100,000)")
+    p.add_argument(
+        "--sales-orders", type=int, default=DEFAULTS["sales_orders"], help="Finale sales orders (default 200,000)"
+    )
+    p.add_argument("--qbo-latency", type=float, default=DEFAULTS["qbo_latency"], help="seconds per QBO request (0.1)")
+    p.add_argument(
+        "--finale-latency", type=float, default=DEFAULTS["finale_latency"], help="seconds per Finale request (0.15)"
+    )
+    p.add_argument(
+        "--runs", type=int, default=1, help="measured full checks (each in a fresh process); the median counts"
+    )
+    p.add_argument("--no-baseline", action="store_true", help="skip the python-quickbooks baseline")
+    p.add_argument("--no-ack", action="store_true", help="skip the slash-command acknowledgement measurement")
+    p.add_argument("--no-rate-limits", action="store_true", help="do not enforce QBO's 10/s and 500/min")
+    p.add_argument("--no-profile", action="store_true", help="no sampling profiler during the full check")
+    p.add_argument("--ack-requests", type=int, default=50, help="concurrent slash commands per burst (50)")
+    p.add_argument("--ack-interval", type=float, default=1.0, help="seconds between bursts during the check (1)")
+    p.add_argument("--out", type=Path, default=Path(ROOT) / "bench" / "results", help="results directory")
+    p.add_argument(
+        "--readme", choices=("auto", "yes", "no"), default="auto", help="refresh README.md (auto: default sizes only)"
+    )
+    return p.parse_args(argv)
+
+
+def _today(settings_timezone: str) -> date:
+    return datetime.now(ZoneInfo(settings_timezone)).date()
+
+
+async def warm_finale(hello: dict[str, Any]) -> float:
+    """Read everything the check reads from Finale once, so the simulator has rendered and cached it."""
+    started = time.perf_counter()
+    f = hello["finale"]
+    enable = date.fromisoformat(hello["enable_date"]) if hello.get("enable_date") else None
+    today = date.fromisoformat(hello["today"])
+    since = date.fromisoformat(hello["lower_bound_inputs"]["finale_orders_since"])
+    async with FinaleSource(
+        f["base_url"],
+        f["account"],
+        f["api_key"],
+        f["api_secret"],
+        average_cost_report_url=f["report_urls"]["average_cost"],
+        inventory_value_report_url=f["report_urls"]["inventory_value"],
+    ) as finale:
+        jobs: list[Any] = [
+            finale.products(),
+            finale.stock(),
+            finale.sales_orders(since),
+            finale.average_costs(enable or today),
+        ]
+        if enable is not None:
+            jobs.append(finale.inventory_value(enable - timedelta(days=1)))
+        await asyncio.gather(*jobs)
+    return time.perf_counter() - started
+
+
+def fresh_minute(sims: Child) -> None:
+    """Forget the counters and QBO's rate windows; wait out the last second's window on our side too."""
+    sims.ask({"cmd": "reset"})
+    time.sleep(1.1)
+
+
+def measure_full_check(sims: Child, hello: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    runs: list[dict[str, Any]] = []
+    for n in range(max(args.runs, 1)):
+        with Child("bench.check") as check:
+            check.send({**hello, "profile": not args.no_profile})
+            check.read()  # ready
+            fresh_minute(sims)
+            check.send("go")
+            result = check.read()
+        counts = sims.ask({"cmd": "counts"})
+        result["requests"] = counts
+        runs.append(result)
+        print(
+            f"  full check {n + 1}/{args.runs}: {result['wall_s']:.2f} s, {counts['qbo_total']} QBO + "
+            f"{counts['finale_total']} Finale requests, peak RSS {result['peak_rss_mb']:.0f} MB",
+            file=sys.stderr,
+        )
+    runs.sort(key=lambda r: r["wall_s"])
+    median = runs[len(runs) // 2]
+    median["all_runs_wall_s"] = [r["wall_s"] for r in runs]
+    return median
+
+
+def measure_baseline(sims: Child, hello: dict[str, Any]) -> dict[str, Any]:
+    with Child("bench.baseline") as baseline:
+        baseline.send(hello)
+        baseline.read()
+        fresh_minute(sims)
+        baseline.send("go")
+        result = baseline.read()
+    result["requests"] = sims.ask({"cmd": "counts"})
+    print(f"  baseline: {result['wall_s']:.2f} s, {result['requests']['qbo_total']} QBO requests", file=sys.stderr)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = Settings()
+    today = _today(settings.timezone)
+    sizes = {"qbo_items": args.items, "finale_products": args.products, "finale_sales_orders": args.sales_orders}
+    latencies = {"qbo_s": args.qbo_latency, "finale_s": args.finale_latency}
+    defaults = (
+        args.items == DEFAULTS["items"]
+        and args.products == DEFAULTS["products"]
+        and args.sales_orders == DEFAULTS["sales_orders"]
+        and args.qbo_latency == DEFAULTS["qbo_latency"]
+        and args.finale_latency == DEFAULTS["finale_latency"]
+        and not args.no_rate_limits
+    )
+    started = time.perf_counter()
+    print(
+        f"Preflight benchmark: {args.items:,} items, {args.products:,} products, {args.sales_orders:,} orders",
+        file=sys.stderr,
+    )
+    sim_args = ["--items", str(args.items), "--products", str(args.products), "--sales-orders", str(args.sales_orders)]
+    sim_args += ["--today", today.isoformat()] + (["--no-rate-limits"] if args.no_rate_limits else [])
+    with Child("bench.simulators", *sim_args) as sims:
+        hello = sims.read()
+        print(f"  company generated in {hello['generate_s']:.1f} s", file=sys.stderr)
+        warm_s = asyncio.run(warm_finale(hello))
+        print(f"  Finale simulator warmed in {warm_s:.1f} s", file=sys.stderr)
+        sims.ask({"cmd": "latency", "qbo": args.qbo_latency, "finale": args.finale_latency})
+        full = measure_full_check(sims, hello, args)
+        baseline = None if args.no_baseline else measure_baseline(sims, hello)
+        acks = None if args.no_ack else ack.measure(sims, hello, args, today)
+        simulators_rss = sims.ask({"cmd": "rss"})["peak_rss_mb"]
+        sims.ask({"cmd": "quit"})
+    bound = lower_bound(hello["lower_bound_inputs"], qbo_latency=args.qbo_latency, finale_latency=args.finale_latency)
+    results = report.assemble(
+        machine=machine(),
+        sizes=sizes,
+        generated=hello["sizes"],
+        latencies=latencies,
+        rate_limits={"enforced": not args.no_rate_limits, "per_second": 10, "per_minute": 500},
+        full=full,
+        baseline=baseline,
+        acks=acks,
+        bound=bound,
+        targets=TARGETS,
+        simulators_peak_rss_mb=simulators_rss,
+        bench_s=time.perf_counter() - started,
+        when=datetime.now(UTC),
+    )
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    table = report.markdown(results)
+    (out / "latest.md").write_text(table, encoding="utf-8")
+    if args.readme == "yes" or (args.readme == "auto" and defaults):
+        report.update_readme(Path(ROOT) / "README.md", results)
+    print(table, file=sys.stderr)
+    print(f"Results: {out / 'latest.json'}", file=sys.stderr)
+    return 0
