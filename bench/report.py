@@ -175,20 +175,20 @@ def explain(r: dict[str, Any]) -> list[dict[str, Any]]:
                 "target": "ack_p99_under_100_ms",
                 "why": (
                     f"Acknowledgement p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms during the check, and "
-                    f"p50 {ack.get('idle_p50_ms')} ms, p99 {ack.get('idle_p99_ms')} ms with the server idle: the "
-                    "latency does not come from the check (its event-loop lag stays at "
-                    f"{(r.get('event_loop_lag_during_check') or {}).get('p99_ms')} ms p99). Each `/preflight status` "
-                    "acknowledges at once, but the work it then starts (the conversation reading the checklist's "
-                    "status through the synchronous database session) runs on the event loop, before the "
-                    "responses of the other requests of the burst are written: all of them come back together, "
-                    "after the last one's work."
+                    f"p50 {ack.get('idle_p50_ms')} ms, p99 {ack.get('idle_p99_ms')} ms with the server idle. The "
+                    "acknowledgement itself is cheap (status is read off the event loop, only the latest result "
+                    "of each check, decoded once), so what remains is the GIL: while the check runs, its worker "
+                    "threads decode large JSON answers (a 1,000-item QBO page, Finale's column arrays with exact "
+                    "Decimals) and compute the checks, and a single C-level decode holds the GIL for its whole "
+                    "duration, so an acknowledgement waiting behind it is late by that much "
+                    f"(event-loop lag during the check: {(r.get('event_loop_lag_during_check') or {}).get('p99_ms')} "
+                    "ms p99)."
                 ),
                 "server_event_loop_profile": loop_work,
                 "what_would_close_it": (
-                    "In the Slack surface (handlers/slack/surface.py), run the conversation's service calls in a "
-                    "worker thread (`asyncio.to_thread`), or start the work only after the acknowledgement has "
-                    "been written; and keep `ChecklistService.status` from reading every stored finding of every "
-                    "run (it loads the full history to find the latest result per check)."
+                    "Run the full check (snapshot decoding and the ten checks) in a worker process instead of "
+                    "worker threads, so the server's GIL serves only the chat; the snapshot and results already "
+                    "cross a clean boundary (`load_snapshot` in, CheckResults out)."
                 ),
             }
         )
