@@ -23,8 +23,9 @@ import json
 import logging
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
@@ -233,7 +234,31 @@ class FinaleSource:
                 lo += UPDATED_WINDOW
             for window in await asyncio.gather(*(self._order_window(spec, since, a, b) for a, b in bounds)):
                 merged.update(window)
-        return [order for order in merged.values() if order is not None]
+        # Then the invoices (after the orders, so the two large answers are never decoded at once): an order's
+        # invoice list can name a cancelled invoice, and an invoice may name its order without being listed.
+        live, cancelled = await self._invoice_links(since)
+        return await _off_loop(_with_invoices, [o for o in merged.values() if o is not None], live, cancelled)
+
+    async def _invoice_links(self, since: date | None) -> tuple[dict[str, set[str]], set[str]]:
+        """Invoices by the order they belong to (its id), and the URLs of cancelled invoices."""
+        spec: dict[str, list[Any]] = {}
+        if since is not None:
+            # An order's invoice is never dated before the order.
+            spec["invoiceDate"] = [datetime.combine(since, datetime.min.time()).strftime(TIMESTAMP), None]
+        rows: list[tuple[Any, ...]] = await self._collection(
+            "invoice", spec or None, convert=_invoice_rows, keep=INVOICE_COLUMNS
+        )
+        if len(rows) >= self.entity_cap:
+            # Cut at the cap: read again in lastUpdatedDate windows, as for orders.
+            lo, end = _window_range((r[3] for r in rows), since)
+            windows = []
+            while lo < end:
+                hi = min(lo + UPDATED_WINDOW, end)
+                window = {**spec, "lastUpdatedDate": [lo.strftime(TIMESTAMP), hi.strftime(TIMESTAMP)]}
+                windows.append(self._collection("invoice", window, convert=_invoice_rows, keep=INVOICE_COLUMNS))
+                lo = hi
+            rows = [row for part in await asyncio.gather(*windows) for row in part]
+        return await _off_loop(_invoice_index, rows)
 
     async def average_costs(self, as_of: date) -> dict[str, Decimal | None]:
         """Average cost per product id on `as_of` from the configured report; None where Finale shows "--"."""
@@ -389,6 +414,8 @@ STOCK_COLUMNS = frozenset({"facilityUrl", "quantityOnHand", "productId", "produc
 ORDER_COLUMNS = frozenset(
     {"orderId", "statusId", "orderDate", "saleSourceId", "invoiceUrlList", "total", "lastUpdatedDate"}
 )
+INVOICE_COLUMNS = frozenset({"invoiceUrl", "primaryOrderUrl", "statusId", "lastUpdatedDate"})
+CANCELLED_INVOICE = "INVOICE_CANCELLED"
 
 # Answers at least this large are decoded and converted on a worker thread, never on the event loop.
 OFF_LOOP_BYTES = 256 * 1024
@@ -689,7 +716,7 @@ def _orders_from(
     The span to re-read in windows (`_window_range`) is worked out only when the answer reached `cap`,
     while its rows are at hand."""
     rows = _order_rows(payload)
-    span = _window_range(rows, since) if cap is not None and len(rows) >= cap else None
+    span = _window_range((r[6] for r in rows), since) if cap is not None and len(rows) >= cap else None
     days: dict[str, date | None] = {}  # orders share their dates: parse each text once
     statuses: dict[Any, str] = {}
     orders: dict[Any, SalesOrder | None] = {}
@@ -719,6 +746,37 @@ def _orders_from(
     return orders, len(rows), span
 
 
+def _invoice_rows(payload: Any) -> list[tuple[Any, ...]]:
+    return list(transpose(payload, "invoice list", ("invoiceUrl",), ("primaryOrderUrl", "statusId", "lastUpdatedDate")))
+
+
+def _invoice_index(rows: Sequence[tuple[Any, ...]]) -> tuple[dict[str, set[str]], set[str]]:
+    live: dict[str, set[str]] = {}
+    cancelled: set[str] = set()
+    for url, order_url, status, _updated in rows:
+        if status == CANCELLED_INVOICE:
+            cancelled.add(str(url))
+        elif order_url:
+            live.setdefault(_last_segment(order_url), set()).add(str(url))
+    return live, cancelled
+
+
+def _with_invoices(orders: list[SalesOrder], live: Mapping[str, set[str]], cancelled: set[str]) -> list[SalesOrder]:
+    """Each order with the invoices that count: its own list and the invoices naming it, less cancelled ones."""
+    out = []
+    for order in orders:
+        linked = live.get(order.order_id)
+        if not linked and not cancelled:
+            out.append(order)
+            continue
+        urls = {u for u in order.invoice_urls if u not in cancelled} | (linked or set())
+        if urls == set(order.invoice_urls):
+            out.append(order)
+        else:
+            out.append(replace(order, invoice_urls=tuple(sorted(urls))))
+    return out
+
+
 def _stock_rows(payload: Any) -> list[tuple[Any, ...]]:
     return list(
         transpose(
@@ -745,10 +803,10 @@ def _parse_day(value: Any) -> date | None:
     return parsed.date() if parsed is not None else None
 
 
-def _window_range(rows: Sequence[tuple[Any, ...]], since: date | None) -> tuple[datetime, datetime]:
+def _window_range(updated: Iterable[Any], since: date | None) -> tuple[datetime, datetime]:
     """The `lastUpdatedDate` span to read in windows: from the earliest change seen (or the start date, when
     earlier: a future-dated order may not have changed since) to tomorrow or the latest change seen."""
-    seen = [d for d in (_parse_datetime(r[6]) for r in rows) if d is not None]
+    seen = [d for d in (_parse_datetime(u) for u in updated) if d is not None]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     start = min([*seen, now] + ([datetime.combine(since, datetime.min.time())] if since else []))
     end = max([*seen, now])

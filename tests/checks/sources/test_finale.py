@@ -383,3 +383,41 @@ def test_order_dates_with_times_stay_on_their_day() -> None:
 
         ids = asyncio.run(go())
         assert len(ids) == len(set(ids)) == 600
+
+
+# ---------------------------------------------------------------- invoices cross-checked
+
+
+async def test_cancelled_invoices_do_not_count_and_invoices_naming_an_order_do() -> None:
+    from sandbox.company import FinaleInvoiceRec, FinaleOrderRec
+
+    account = small_account()
+    day = datetime(2026, 3, 2, 10, 0)
+    # Only a cancelled invoice: the order is not invoiced.
+    account.orders.append(FinaleOrderRec("SO-CXL", "SALES_ORDER", "ORDER_COMPLETED", day, invoice_ids=["C-1"]))
+    account.invoices.append(FinaleInvoiceRec("C-1", "SO-CXL", day, status="INVOICE_CANCELLED"))
+    # The invoice points at its order, which does not list it.
+    account.orders.append(FinaleOrderRec("SO-LINK", "SALES_ORDER", "ORDER_COMPLETED", day))
+    account.invoices.append(FinaleInvoiceRec("I-9", "SO-LINK", day))
+    for running in run(account):
+        async with running.source() as finale:
+            orders = {o.order_id: o for o in await finale.sales_orders(date(2026, 3, 1))}
+    assert orders["SO-CXL"].invoice_urls == ()
+    assert orders["SO-LINK"].invoice_urls == (f"/{account.account_path}/api/invoice/I-9",)
+
+
+async def test_invoices_beyond_the_cap_are_read_in_windows() -> None:
+    from sandbox.company import FinaleInvoiceRec
+
+    account = busy_account(1300, spread_days=200)
+    for order in account.orders:
+        if order.order_type == "SALES_ORDER" and not order.invoice_ids:
+            # Invoiced, but only the invoice knows it: every one must be found despite the cap of 500.
+            account.invoices.append(FinaleInvoiceRec(f"LATE-{order.order_id}", order.order_id, order.order_date))
+    for running in run(account, cap=500):
+        async with running.source(max_concurrency=3) as finale:
+            orders = await finale.sales_orders(None)
+        assert running.state.request_count("/api/invoice/") > 1
+    sales = [o for o in orders]
+    assert len(sales) == 1300
+    assert all(o.invoice_urls for o in sales)
