@@ -28,16 +28,10 @@ from typing import Any
 
 from aiohttp import web
 
-# The bot scopes of manifest/slack/manifest.json: a token issued by an install of Preflight has these.
-DEFAULT_BOT_SCOPES: tuple[str, ...] = (
-    "commands",
-    "chat:write",
-    "chat:write.public",
-    "files:write",
-    "users:read",
-    "channels:read",
-    "groups:read",
-)
+from handlers.slack.scopes import BOT_SCOPES
+
+# A token issued by an install of Preflight has the manifest's bot scopes.
+DEFAULT_BOT_SCOPES: tuple[str, ...] = BOT_SCOPES
 DEFAULT_TOKEN = "xoxb-valid"
 
 MESSAGE_MAX_BLOCKS = 50

@@ -454,17 +454,7 @@ class ChecklistService:
                 # A balance typed for the old D-1 no longer applies to the new one.
                 for entry in self._effective(s, checklist_id):
                     if entry.field == "finale_balance":
-                        self._append(
-                            s,
-                            checklist_id,
-                            actor,
-                            entry.slug,
-                            db.ConfirmationKind.WITHDRAW,
-                            entry.field,
-                            entry.value,
-                            "Withdrawn because the enable date changed",
-                            withdraws=entry.id,
-                        )
+                        self._withdraw(s, checklist_id, actor, entry, "Withdrawn because the enable date changed")
         await self.run_checks(checklist_id, actor, list(DEPENDS_ON_ENABLE_DATE))
         return [s for s in DEPENDS_ON_ENABLE_DATE if s != "enable-date"]
 
@@ -671,17 +661,7 @@ class ChecklistService:
         for entry in self._effective(s, checklist_id):
             if entry.kind in kinds and (other_company or entry.slug == "admin-access"):
                 withdrawn.append(entry.slug)
-                self._append(
-                    s,
-                    checklist_id,
-                    actor,
-                    entry.slug,
-                    db.ConfirmationKind.WITHDRAW,
-                    entry.field,
-                    entry.value,
-                    reason,
-                    withdraws=entry.id,
-                )
+                self._withdraw(s, checklist_id, actor, entry, reason)
         return sorted(set(withdrawn))
 
     async def connect_finale(
@@ -871,6 +851,20 @@ class ChecklistService:
             )
         )
         s.flush()
+
+    def _withdraw(self, s: Session, checklist_id: int, actor: Actor, entry: db.Confirmation, reason: str) -> None:
+        """A withdrawal is a new row naming the one it withdraws; nothing is updated or deleted."""
+        self._append(
+            s,
+            checklist_id,
+            actor,
+            entry.slug,
+            db.ConfirmationKind.WITHDRAW,
+            entry.field,
+            entry.value,
+            reason,
+            withdraws=entry.id,
+        )
 
     def _log(self, s: Session, checklist_id: int) -> list[Confirmation]:
         rows = s.scalars(

@@ -29,6 +29,7 @@ from bot.app import Core
 from bot.settings import Settings
 from handlers.slack import actions, commands, events, middleware, views
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.surface import SlackSurface
 from storage.db import make_async_engine
 from storage.slack_stores import SLACK_OAUTH_STATES_TABLE, AsyncEncryptedInstallationStore
@@ -36,16 +37,6 @@ from storage.slack_stores import SLACK_OAUTH_STATES_TABLE, AsyncEncryptedInstall
 log = logging.getLogger(__name__)
 
 SLACK_API_URL = "https://slack.com/api/"
-# The bot scopes of manifest/slack/manifest.json (tests/handlers/slack checks they stay the same).
-BOT_SCOPES: tuple[str, ...] = (
-    "commands",
-    "chat:write",
-    "chat:write.public",
-    "files:write",
-    "users:read",
-    "channels:read",
-    "groups:read",
-)
 OAUTH_STATE_SECONDS = 600
 
 

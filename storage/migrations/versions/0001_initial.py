@@ -65,7 +65,7 @@ def _create_append_only_triggers() -> None:
     elif dialect == "sqlite":
         statements = SQLITE_TRIGGERS
     else:
-        raise NotImplementedError(f"Preflight supports SQLite and PostgreSQL, not {dialect}")
+        raise RuntimeError(f"Preflight supports SQLite and PostgreSQL, not {dialect}")
     for statement in statements:
         op.execute(statement)
 
