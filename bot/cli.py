@@ -6,8 +6,8 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from bot.checklist.service import FinaleConnectionData, QboConnectionData
 from bot.settings import Settings, with_overrides
 from checks import registry as registry_module
 from checks.answers import Answers
@@ -187,12 +188,26 @@ async def _run(
     return [spec.run(snapshot, answers) for spec in specs], company
 
 
+async def _check_with(
+    settings: Settings,
+    slugs: list[str],
+    answers: Answers,
+    qbo: QboConnectionData,
+    finale: FinaleConnectionData,
+    on_tokens: Callable[[str | None, str, datetime | None], None],
+) -> tuple[list[CheckResult], str]:
+    """The same readers the chat uses (LiveSources), built from connection data instead of stored rows."""
+    from bot.sources import LiveSources
+
+    sources = LiveSources(settings)
+    async with sources.finale(finale) as finale_reader:
+        return await _run(slugs, answers, sources.qbo(qbo, on_tokens), finale_reader)
+
+
 async def _check_live(
     settings: Settings, slugs: list[str], decided: bool, when: date | None, pushed: bool | None, today: date
 ) -> tuple[list[CheckResult], str]:
-    from bot.sources import LiveSources
-    from checks.sources.finale import FinaleSource
-    from checks.sources.qbo import QboSource, QboTokens
+    from bot.sources import AVERAGE_COST_REPORT, INVENTORY_VALUE_REPORT
 
     missing = [
         name
@@ -211,10 +226,10 @@ async def _check_live(
         raise ConfigurationError(
             f"{', '.join(missing)} not set. Put them in the environment or .env, or try `preflight check --sandbox`."
         )
-    assert settings.qbo_refresh_token and settings.finale_api_key and settings.finale_api_secret
-    assert settings.finale_account
+    assert settings.qbo_realm_id and settings.qbo_refresh_token and settings.finale_account
+    assert settings.finale_api_key and settings.finale_api_secret
 
-    def rotated(tokens: QboTokens) -> None:
+    def rotated(_access: str | None, _refresh: str, _expires: datetime | None) -> None:
         # Never print the token itself: say where it must be updated.
         err.print(
             "[yellow]QuickBooks issued a new refresh token. Update QBO_REFRESH_TOKEN from your Intuit app "
@@ -222,29 +237,25 @@ async def _check_live(
             "rotated tokens itself.[/yellow]"
         )
 
-    qbo = QboSource(
-        LiveSources(settings).qbo_config(settings.qbo_realm_id),
-        QboTokens(None, settings.qbo_refresh_token.get_secret_value()),
-        rotated,
+    reports = {
+        AVERAGE_COST_REPORT: settings.finale_average_cost_report_url,
+        INVENTORY_VALUE_REPORT: settings.finale_inventory_value_report_url,
+    }
+    finale = FinaleConnectionData(
+        account=settings.finale_account,
+        base_url=settings.finale_base_url,
+        api_key=settings.finale_api_key.get_secret_value(),
+        api_secret=settings.finale_api_secret.get_secret_value(),
+        report_urls={name: url for name, url in reports.items() if url},
     )
+    qbo = QboConnectionData(settings.qbo_realm_id, None, settings.qbo_refresh_token.get_secret_value(), None)
     answers = _answers(today, decided, when, pushed, settings)
-    async with FinaleSource(
-        settings.finale_base_url,
-        settings.finale_account,
-        settings.finale_api_key.get_secret_value(),
-        settings.finale_api_secret.get_secret_value(),
-        average_cost_report_url=settings.finale_average_cost_report_url,
-        inventory_value_report_url=settings.finale_inventory_value_report_url,
-    ) as finale:
-        return await _run(slugs, answers, qbo, finale)
+    return await _check_with(settings, slugs, answers, qbo, finale, rotated)
 
 
 def _check_sandbox(
     settings: Settings, slugs: list[str], decided: bool, when: date | None, pushed: bool | None, today: date
 ) -> tuple[list[CheckResult], str]:
-    from bot.sources import LiveSources
-    from checks.sources.finale import FinaleSource
-    from checks.sources.qbo import QboSource, QboTokens
     from sandbox.generate import demo_company
     from sandbox.runtime import SandboxRuntime
 
@@ -256,22 +267,13 @@ def _check_sandbox(
         pushed = True
     with SandboxRuntime(company) as runtime:
         sandbox_settings = with_overrides(settings, runtime.settings_overrides())
-        access, refresh, expires = runtime.qbo_tokens()
-        qbo = QboSource(LiveSources(sandbox_settings).qbo_config(runtime.realm_id), QboTokens(access, refresh, expires))
-        access_info = runtime.finale_access()
-
-        async def go() -> tuple[list[CheckResult], str]:
-            async with FinaleSource(
-                access_info.base_url,
-                access_info.account,
-                access_info.api_key,
-                access_info.api_secret,
-                average_cost_report_url=access_info.report_urls["average_cost"],
-                inventory_value_report_url=access_info.report_urls["inventory_value"],
-            ) as finale:
-                return await _run(slugs, _answers(today, decided, when, pushed, settings), qbo, finale)
-
-        return asyncio.run(go())
+        qbo = QboConnectionData(runtime.realm_id, *runtime.qbo_tokens())
+        access = runtime.finale_access()
+        finale = FinaleConnectionData(
+            access.account, access.base_url, access.api_key, access.api_secret, access.report_urls
+        )
+        answers = _answers(today, decided, when, pushed, settings)
+        return asyncio.run(_check_with(sandbox_settings, slugs, answers, qbo, finale, lambda *_: None))
 
 
 def _as_json(results: list[CheckResult], company: str, today: date) -> dict[str, object]:
@@ -329,6 +331,3 @@ def main() -> None:
     except SourceError as exc:  # a source problem outside a check (e.g. the sandbox failed to start)
         err.print(f"[red]{exc}[/red]")
         sys.exit(1)
-
-
-_ = Decimal  # money in JSON is always a decimal string

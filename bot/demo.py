@@ -14,14 +14,14 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.app import Core, build_core
-from bot.checklist.service import QboConnectionData
+from bot.checklist.service import ChecklistService, QboConnectionData
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
 from bot.conversation.conversation import Conversation
 from bot.reminders.notify import ConsoleNotifier
 from bot.reminders.scheduler import Reminders
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
-from handlers.console.chat import ConsoleChat, LineSource
+from handlers.console.chat import ConsoleChat, ExtraCommand, LineSource
 from sandbox.generate import demo_company
 from sandbox.runtime import FIXES, SandboxRuntime
 from storage import crypto
@@ -40,10 +40,9 @@ class DemoConversation(Conversation):
         await connect_sandbox(self.service, view, actor, self.runtime)
 
 
-async def connect_sandbox(service: object, view: ChecklistView, actor: Actor, runtime: SandboxRuntime) -> None:
-    from bot.checklist.service import ChecklistService
-
-    assert isinstance(service, ChecklistService)
+async def connect_sandbox(
+    service: ChecklistService, view: ChecklistView, actor: Actor, runtime: SandboxRuntime
+) -> None:
     access, refresh, expires = runtime.qbo_tokens()
     data = QboConnectionData(runtime.realm_id, access, refresh, expires)
     service.connect_qbo_tokens(view.id, actor, data, runtime.company.qbo.company_name)
@@ -121,7 +120,7 @@ def _login_name() -> str:
         return "you"
 
 
-def _sandbox_command(runtime: SandboxRuntime):  # type: ignore[no-untyped-def]
+def _sandbox_command(runtime: SandboxRuntime) -> ExtraCommand:
     async def command(arg: str) -> str:
         what = arg.strip().lower()
         if not what:
@@ -139,7 +138,7 @@ def _sandbox_command(runtime: SandboxRuntime):  # type: ignore[no-untyped-def]
     return command
 
 
-def _switch_user(chat: ConsoleChat):  # type: ignore[no-untyped-def]
+def _switch_user(chat: ConsoleChat) -> ExtraCommand:
     async def command(arg: str) -> str:
         name = re.sub(r"[^\w .'-]", "", arg).strip()
         if not name:

@@ -14,7 +14,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -28,7 +28,7 @@ from bot.checklist.views import Actor, Change, ChecklistStatus, ChecklistView, S
 from bot.settings import Settings
 from checks import export as check_export
 from checks.answers import Answers, Confirmation
-from checks.registry import CheckRegistry
+from checks.registry import CheckRegistry, is_cleared
 from checks.registry import registry as default_registry
 from checks.results import CheckResult, Status
 from checks.snapshot import QboCompany
@@ -927,10 +927,6 @@ class ChecklistService:
 
 
 def _with_cleared(result: CheckResult, answers: Answers) -> CheckResult:
-    from dataclasses import replace
-
-    from checks.registry import is_cleared
-
     return replace(result, cleared=is_cleared(result, answers))
 
 

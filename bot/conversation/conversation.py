@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from bot.cards import Card, FileAttachment, Reply
 from bot.checklist.errors import InputError, NotFoundError, NotOwnerError
 from bot.checklist.service import ChecklistService
-from bot.checklist.views import Actor, ChecklistStatus, ChecklistView
+from bot.checklist.views import Actor, ChecklistStatus, ChecklistView, ScopeKey
 from bot.conversation import messages as m
 from bot.conversation.intents import CommandError, Intent, parse_command
 from bot.reminders import messages as reminder_messages
@@ -76,10 +76,7 @@ class Conversation:
                 specs = [self.service.registry.get(slug)]
         return m.checking_card(specs)
 
-    def from_text(self, text: str, actor: Actor, scope: object) -> Intent:
-        from bot.checklist.views import ScopeKey
-
-        assert isinstance(scope, ScopeKey)
+    def from_text(self, text: str, actor: Actor, scope: ScopeKey) -> Intent:
         try:
             parsed = parse_command(text)
         except CommandError as exc:
@@ -221,7 +218,6 @@ class Conversation:
 
     async def _open_form(self, intent: Intent, view: ChecklistView) -> Reply:
         form_id, _, slug = intent.arg.partition(":")
-        status = await self._load_status(view.id)
         if form_id == "enable_date":
             return Reply(form=m.enable_date_form(view, self.service.book_close_date(view.id)))
         if form_id == "backup":
@@ -236,7 +232,6 @@ class Conversation:
             if not spec.allow_not_applicable:
                 raise InputError(f"“{spec.title}” cannot be marked not applicable: it must hold for every company.")
             return Reply(form=m.not_applicable_form(spec))
-        del status
         raise InputError(f"Unknown form {form_id!r}.")
 
     async def _ask_confirm(self, intent: Intent, view: ChecklistView) -> Reply:
@@ -462,8 +457,6 @@ class Conversation:
 
 
 def replace_card(card: Card) -> Card:
-    from dataclasses import replace
-
     return replace(card, replace=True)
 
 
