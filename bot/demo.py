@@ -92,7 +92,8 @@ def run_demo(settings: Settings, lines: Iterator[str] | None, out: TextIO | None
         conversation = DemoConversation(core, runtime)
         name = os.environ.get("PREFLIGHT_DEMO_USER") or _login_name()
         actor = Actor(f"console:{name}", name)
-        chat = ConsoleChat(conversation, DEMO_SCOPE, actor, LineSource(lines, out), out)
+        downloads = demo.data_dir / "downloads"
+        chat = ConsoleChat(conversation, DEMO_SCOPE, actor, LineSource(lines, out), out, downloads=downloads)
         chat.extra = {"sandbox": _sandbox_command(runtime), "as": _switch_user(chat)}
         out.write(
             f"Preflight demo · sandbox company “{company.qbo.company_name}” (QBO realm {company.qbo.realm_id}, "

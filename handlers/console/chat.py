@@ -59,6 +59,7 @@ class ConsoleChat:
         source: LineSource,
         out: TextIO = sys.stdout,
         extra: dict[str, ExtraCommand] | None = None,
+        downloads: Path | None = None,
     ) -> None:
         self.conversation = conversation
         self.scope = scope
@@ -66,6 +67,7 @@ class ConsoleChat:
         self.source = source
         self.out = out
         self.extra = extra or {}
+        self.downloads = downloads  # where attached files (the CSV exports) are saved
         self.choices: list[Button] = []
 
     def say(self, text: str) -> None:
@@ -144,6 +146,12 @@ class ConsoleChat:
             rendered = render_card(card, first_number=len(numbered) + 1)
             numbered += rendered.buttons
             self.say(rendered.text)
+            for attachment in card.attachments:
+                if self.downloads is not None:
+                    self.downloads.mkdir(parents=True, exist_ok=True)
+                    path = self.downloads / attachment.filename
+                    path.write_bytes(attachment.content)
+                    self.say(f"  (saved to {path})")
         for field_name, message in reply.form_errors.items():
             self.say(f"  ! {field_name}: {message}")
         if numbered:

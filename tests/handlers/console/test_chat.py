@@ -161,3 +161,14 @@ def test_script_lines_from_a_file(tmp_path: Path) -> None:
     script.write_text("start\n# note\nstatus\n", encoding="utf-8")
     lines = script_lines(str(script))
     assert lines is not None and list(lines) == ["start", "# note", "status"]
+
+
+async def test_exported_files_are_saved_where_the_transcript_says(harness: Harness, tmp_path: Path) -> None:
+    h = harness
+    chat, out = console(h, "start\nexport deactivation\n")
+    chat.downloads = tmp_path / "downloads"
+    await chat.run()
+    saved = chat.downloads / "preflight-items-to-deactivate.csv"
+    assert f"(saved to {saved})" in out.getvalue()
+    rows = saved.read_bytes().decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + len(h.planted["items_to_deactivate"])  # a header, then one row per item
