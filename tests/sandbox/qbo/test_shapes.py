@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from sandbox.qbo import render
 from tests.sandbox.qbo.companies import Sandbox, shape, spec
 
 
@@ -121,7 +121,9 @@ def test_balance_sheet(sandbox: Sandbox) -> None:
 
 
 def test_inventory_valuation_summary(sandbox: Sandbox) -> None:
-    ours = sandbox.get("reports/InventoryValuationSummary", report_date=date.today().isoformat()).json()
+    # "today" is the company's day, which is not the machine's near midnight UTC.
+    today = render.today(sandbox.company)
+    ours = sandbox.get("reports/InventoryValuationSummary", report_date=today.isoformat()).json()
     sample = spec("report-inventoryvaluationsummary.json")
     assert set(ours) == set(sample)
     assert set(ours["Header"]) == set(sample["Header"])
