@@ -32,7 +32,8 @@ from bench.check import bench_settings
 from bench.machine import peak_rss_mb
 from bench.probes import Sampler
 from bot.app import build_core
-from bot.checklist.service import ChecklistService, QboConnectionData
+from bot.checklist.connections import QboConnectionData
+from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ScopeKey
 from bot.server import create_app
 from bot.settings import with_overrides

@@ -1,8 +1,9 @@
 """One full check, measured, in a process of its own: `python -m bench.check` (driven by `python -m bench`).
 
 The check runs the way the chat runs it: `ChecklistService.run_checks` on a checklist connected to the
-simulators (SQLite in a temporary directory), so the figures include loading the snapshot, the ten checks and
-storing their results. The readers and checks are wrapped only to time them.
+simulators (SQLite in a temporary directory), in a worker process as the server runs it, so the figures include
+starting the worker, loading the data, the ten checks, handing the results back and storing them. The times of
+each source read and each check are the run's own spans; the benchmark's probes ride along in the worker.
 
 Protocol on stdin/stdout (JSON lines): read the simulators' description, set up, print `{"ready": true}`, wait
 for `go`, run, print the result.
@@ -15,42 +16,24 @@ import json
 import logging
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench.machine import cpu_seconds, current_rss_mb, peak_rss_mb
-from bench.probes import GcPauses, LoopLag, Sampler
+from bench.machine import current_rss_mb, peak_rss_mb
+from bench.probes import WorkerProbes
 from bot.app import configure_secrets, open_database
-from bot.checklist import service as service_module
-from bot.checklist.service import ChecklistService, FinaleConnectionData, QboConnectionData
+from bot.checklist.connections import QboConnectionData
+from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ScopeKey
+from bot.checklist.workers import CheckWorkers, RunReport
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
-from checks.answers import Answers
-from checks.registry import CheckRegistry
-from checks.registry import registry as default_registry
-from checks.results import CheckResult
-from checks.snapshot import (
-    FinaleProduct,
-    InventoryAdjustment,
-    ItemTransaction,
-    QboAccount,
-    QboCompany,
-    QboItem,
-    SalesOrder,
-    Snapshot,
-    StockRow,
-    ValuationLine,
-)
-from checks.sources.loader import FinaleReader, QboReader
+from checks.spans import Span
 from sandbox.runtime import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from storage import models as db
 from storage.crypto import generate_key
@@ -63,128 +46,17 @@ SCOPE = ScopeKey("slack", "TBENCH", "CBENCH", "Benchmark workspace")
 
 @dataclass
 class Timeline:
-    """When each source call and check started and ended, in seconds from `origin`."""
+    """When storing the results started and ended, in seconds from `origin`."""
 
     origin: float = field(default_factory=time.perf_counter)
     spans: list[tuple[str, float, float]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, name: str, start: float, end: float) -> None:
-        with self.lock:
-            self.spans.append((name, round(start - self.origin, 3), round(end - self.origin, 3)))
-
-    @asynccontextmanager
-    async def span(self, name: str) -> Any:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.add(name, start, time.perf_counter())
 
     def timed(self, name: str, fn: Callable[[], T]) -> T:
         start = time.perf_counter()
         try:
             return fn()
         finally:
-            self.add(name, start, time.perf_counter())
-
-    async def atimed(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
-        start = time.perf_counter()
-        try:
-            return await fn()
-        finally:
-            self.add(name, start, time.perf_counter())
-
-    def first(self, prefix: str) -> float | None:
-        starts = [s for n, s, _ in self.spans if n.startswith(prefix)]
-        return min(starts) if starts else None
-
-    def last(self, prefix: str) -> float | None:
-        ends = [e for n, _, e in self.spans if n.startswith(prefix)]
-        return max(ends) if ends else None
-
-    def as_json(self) -> list[dict[str, Any]]:
-        return [{"name": n, "start_s": s, "end_s": e} for n, s, e in sorted(self.spans, key=lambda x: x[1])]
-
-
-class TimedQbo:
-    """A QboReader that records when each call ran."""
-
-    def __init__(self, inner: QboReader, timeline: Timeline) -> None:
-        self.inner = inner
-        self.t = timeline
-
-    def company(self) -> QboCompany:
-        return self.t.timed("qbo.company", self.inner.company)
-
-    def items(self) -> list[QboItem]:
-        return self.t.timed("qbo.items", self.inner.items)
-
-    def accounts(self) -> list[QboAccount]:
-        return self.t.timed("qbo.accounts", self.inner.accounts)
-
-    def inventory_valuation(self, as_of: date) -> list[ValuationLine]:
-        return self.t.timed("qbo.inventory_valuation", lambda: self.inner.inventory_valuation(as_of))
-
-    def item_transactions(self, since: date | None) -> list[ItemTransaction]:
-        return self.t.timed("qbo.item_transactions", lambda: self.inner.item_transactions(since))
-
-    def inventory_balance(self, on: date) -> dict[str, Decimal]:
-        return self.t.timed("qbo.inventory_balance", lambda: self.inner.inventory_balance(on))
-
-    def adjustments(self, since: date) -> list[InventoryAdjustment]:
-        return self.t.timed("qbo.adjustments", lambda: self.inner.adjustments(since))
-
-
-class TimedFinale:
-    """A FinaleReader that records when each call ran."""
-
-    def __init__(self, inner: FinaleReader, timeline: Timeline) -> None:
-        self.inner = inner
-        self.t = timeline
-
-    async def products(self) -> list[FinaleProduct]:
-        return await self.t.atimed("finale.products", self.inner.products)
-
-    async def stock(self) -> list[StockRow]:
-        return await self.t.atimed("finale.stock", self.inner.stock)
-
-    async def sales_orders(self, since: date | None) -> list[SalesOrder]:
-        return await self.t.atimed("finale.sales_orders", lambda: self.inner.sales_orders(since))
-
-    async def average_costs(self, as_of: date) -> dict[str, Decimal | None]:
-        return await self.t.atimed("finale.average_costs", lambda: self.inner.average_costs(as_of))
-
-    async def inventory_value(self, on: date) -> Decimal:
-        return await self.t.atimed("finale.inventory_value", lambda: self.inner.inventory_value(on))
-
-
-class TimedSources:
-    """The production SourceFactory (`LiveSources`), its readers wrapped in timers."""
-
-    def __init__(self, inner: LiveSources, timeline: Timeline) -> None:
-        self.inner = inner
-        self.timeline = timeline
-
-    def qbo(self, data: QboConnectionData, on_tokens: Callable[[str | None, str, datetime | None], None]) -> QboReader:
-        return TimedQbo(self.inner.qbo(data, on_tokens), self.timeline)
-
-    def finale(self, data: FinaleConnectionData) -> AbstractAsyncContextManager[FinaleReader]:
-        return self._finale(data)
-
-    @asynccontextmanager
-    async def _finale(self, data: FinaleConnectionData) -> Any:
-        async with self.inner.finale(data) as reader:
-            yield TimedFinale(reader, self.timeline)
-
-    def qbo_authorization_url(self, state: str) -> str:
-        return self.inner.qbo_authorization_url(state)
-
-    def qbo_exchange_code(self, code: str, realm_id: str) -> QboConnectionData:
-        return self.inner.qbo_exchange_code(code, realm_id)
-
-    async def finale_check_credentials(self, data: FinaleConnectionData) -> None:
-        await self.inner.finale_check_credentials(data)
+            self.spans.append((name, round(start - self.origin, 3), round(time.perf_counter() - self.origin, 3)))
 
 
 class TimedService(ChecklistService):
@@ -203,33 +75,6 @@ class TimedService(ChecklistService):
         self.timeline.timed(
             "store", lambda: super(TimedService, self)._store_run(checklist_id, actor, specs, results, started)
         )
-
-
-def timed_registry(timeline: Timeline) -> CheckRegistry:
-    """The ten checks, each wrapped in a timer."""
-    out = CheckRegistry()
-    for spec in default_registry.all():
-
-        def wrap(
-            func: Callable[[Snapshot, Answers], CheckResult], slug: str
-        ) -> Callable[[Snapshot, Answers], CheckResult]:
-            def run(snapshot: Snapshot, answers: Answers) -> CheckResult:
-                return timeline.timed(f"check.{slug}", lambda: func(snapshot, answers))
-
-            return run
-
-        out.register(
-            slug=spec.slug,
-            title=spec.title,
-            kind=spec.kind,
-            order=spec.order,
-            why=spec.why,
-            needs=spec.needs,
-            depends_on_enable_date=spec.depends_on_enable_date,
-            allow_not_applicable=spec.allow_not_applicable,
-            handles_failures=spec.handles_failures,
-        )(wrap(spec.func, spec.slug))
-    return out
 
 
 def bench_settings(env: dict[str, Any], data_dir: Path) -> Settings:
@@ -251,15 +96,27 @@ def bench_settings(env: dict[str, Any], data_dir: Path) -> Settings:
     )
 
 
-async def prepare(env: dict[str, Any], data_dir: Path, timeline: Timeline) -> tuple[TimedService, int]:
-    """A checklist connected to the simulators, with the enable date and revenue answered."""
+async def prepare(
+    env: dict[str, Any], data_dir: Path, timeline: Timeline, *, profile: bool
+) -> tuple[TimedService, int]:
+    """A checklist connected to the simulators, with the enable date and revenue answered.
+
+    The service is the production one with its production workers: the check runs in a worker process,
+    where the benchmark's probes (profiler, collector pauses, event-loop lag) measure it."""
     settings = bench_settings(env, data_dir)
     configure_secrets(settings)
     sessions = open_database(settings)
-    service = TimedService(
-        sessions, settings, TimedSources(LiveSources(settings), timeline), registry=timed_registry(timeline)
+    sources = LiveSources(settings)
+    workers = CheckWorkers(
+        sources=sources,
+        sessions=sessions,
+        settings=settings,
+        processes=settings.check_processes,
+        instrument=WorkerProbes(profile=profile),
     )
+    service = TimedService(sessions, settings, sources, workers=workers)
     service.timeline = timeline
+    workers.start()
     view, _ = service.start(SCOPE, ACTOR, "Benchmark company")
     qbo = env["qbo"]
     data = QboConnectionData(
@@ -287,70 +144,79 @@ async def prepare(env: dict[str, Any], data_dir: Path, timeline: Timeline) -> tu
     return service, view.id
 
 
-async def measure(service: TimedService, checklist_id: int, timeline: Timeline, *, sample: bool) -> dict[str, Any]:
-    lag = LoopLag()
-    gc_pauses = GcPauses()
-    sampler = Sampler() if sample else None
+def _extent(spans: Sequence[Span], prefix: str) -> float:
+    chosen = [s for s in spans if s.name.startswith(prefix)]
+    if not chosen:
+        return 0.0
+    return round(max(s.end_s for s in chosen) - min(s.start_s for s in chosen), 3)
+
+
+async def measure(service: TimedService, checklist_id: int, timeline: Timeline) -> dict[str, Any]:
+    reports: list[tuple[RunReport, float]] = []
+    service.on_run(lambda report: reports.append((report, time.perf_counter())))
     rss_before = current_rss_mb()
-    cpu_before = cpu_seconds()
-    timeline.origin = time.perf_counter()
     timeline.spans.clear()
-    loads: list[tuple[float, float]] = []
-    real_load = service_module.load_snapshot
-
-    async def timed_load(*args: Any, **kwargs: Any) -> Snapshot:
-        start = time.perf_counter()
-        try:
-            return await real_load(*args, **kwargs)
-        finally:
-            loads.append((start, time.perf_counter()))
-            timeline.add("load_snapshot", start, time.perf_counter())
-
-    service_module.load_snapshot = timed_load
-    lag.start()
-    gc_pauses.__enter__()
-    if sampler is not None:
-        sampler.__enter__()
-    try:
-        started = time.perf_counter()
-        status = await service.run_checks(checklist_id, ACTOR)
-        wall = time.perf_counter() - started
-    finally:
-        if sampler is not None:
-            sampler.__exit__(None, None, None)
-        gc_pauses.__exit__()
-        await lag.stop()
-        service_module.load_snapshot = real_load
-    cpu = cpu_seconds() - cpu_before
-    load_end = timeline.last("load_snapshot") or 0.0
-    checks_start = timeline.first("check.")
-    checks_end = timeline.last("check.")
+    started = timeline.origin = time.perf_counter()
+    status = await service.run_checks(checklist_id, ACTOR)
+    service_wall = time.perf_counter() - started
+    report, in_hand = reports[-1]
+    # The full check: from asking for it to its results in hand (worker start and hand-back included).
+    wall = in_hand - started
+    spans = report.outcome.spans
+    source_spans = [s for s in spans if not s.name.startswith("check.")]
+    check_spans = [s for s in spans if s.name.startswith("check.")]
+    sources_end = max((s.end_s for s in source_spans), default=0.0)
+    checks_end = max((s.end_s for s in check_spans), default=0.0)
     store = next(((s, e) for n, s, e in timeline.spans if n == "store"), (wall, wall))
-    results = []
-    for slug, result in status.results.items():
-        results.append({"slug": slug, "status": result.status.value, "findings": len(result.findings)})
+    server_peak = peak_rss_mb()
+    parts: list[dict[str, Any]] = [
+        {
+            "checks": list(part.slugs),
+            "peak_rss_mb": part.peak_rss_mb,
+            "cpu_s": part.measurements.get("cpu_s"),
+            "event_loop_lag": part.measurements.get("event_loop_lag"),
+            "gc": part.measurements.get("gc"),
+            "profile": part.measurements.get("profile"),
+        }
+        for part in report.parts
+    ]
+    worker_peaks = [float(p.peak_rss_mb) for p in report.parts if p.peak_rss_mb is not None]
+    results = [
+        {"slug": slug, "status": result.status.value, "findings": len(result.findings)}
+        for slug, result in status.results.items()
+    ]
     out: dict[str, Any] = {
-        # The full check: the snapshot loaded and all ten checks run (the service then stores the results).
-        "wall_s": round(checks_end if checks_end is not None else wall, 3),
-        "service_wall_s": round(wall, 3),
-        "cpu_s": round(cpu, 2),
-        "peak_rss_mb": peak_rss_mb(),
+        "wall_s": round(wall, 3),
+        "service_wall_s": round(service_wall, 3),
+        "cpu_s": round(sum(float(p.measurements.get("cpu_s") or 0.0) for p in report.parts), 2),
+        # The largest process of the run; the server beside the workers holds no company data.
+        "peak_rss_mb": max(worker_peaks) if worker_peaks else server_peak,
+        "server_peak_rss_mb": server_peak,
+        "workers_peak_rss_mb": worker_peaks,
+        # Everything Preflight held at once, counted generously (each process's own peak, added up).
+        "total_peak_rss_mb": round(server_peak + sum(worker_peaks), 1) if worker_peaks else server_peak,
         "rss_before_mb": rss_before,
+        "in_worker": not report.in_process,
         "phases": {
-            "load_snapshot_s": round(load_end - (timeline.first("load_snapshot") or 0.0), 3),
-            "qbo_s": round((timeline.last("qbo.") or 0.0) - (timeline.first("qbo.") or 0.0), 3),
-            "finale_s": round((timeline.last("finale.") or 0.0) - (timeline.first("finale.") or 0.0), 3),
-            "checks_s": round((checks_end or 0.0) - (checks_start or 0.0), 3),
+            "load_snapshot_s": round(sources_end, 3),
+            "qbo_s": _extent(spans, "qbo."),
+            "finale_s": _extent(spans, "finale."),
+            "checks_s": round(sum(s.end_s - s.start_s for s in check_spans), 3),
+            "after_sources_s": round(max(checks_end - sources_end, 0.0), 3),
+            "worker_overhead_s": round(max(wall - max(checks_end, sources_end), 0.0), 3),
             "store_s": round(store[1] - store[0], 3),
-            "status_s": round(wall - store[1], 3),
+            "status_s": round(service_wall - store[1], 3),
         },
-        "timeline": timeline.as_json(),
-        "event_loop_lag": lag.report(),
-        "gc": gc_pauses.report(),
+        "timeline": [{"name": s.name, "start_s": s.start_s, "end_s": s.end_s} for s in spans]
+        + [{"name": n, "start_s": a, "end_s": b} for n, a, b in timeline.spans],
+        "parts": parts,
+        # The first part reads QBO: its loop and collector are the ones that matter for QBO's pacing.
+        "event_loop_lag": parts[0]["event_loop_lag"],
+        "gc": parts[0]["gc"],
         "results": results,
     }
-    if sampler is not None:
-        out["profile"] = sampler.report()
+    if parts[0]["profile"] is not None:
+        out["profile"] = parts[0]["profile"]
     return out
 
 
@@ -366,10 +232,11 @@ async def main_async() -> None:
     logging.basicConfig(level=logging.WARNING)
     timeline = Timeline()
     with tempfile.TemporaryDirectory(prefix="preflight-bench-") as tmp:
-        service, checklist_id = await prepare(env, Path(tmp), timeline)
+        service, checklist_id = await prepare(env, Path(tmp), timeline, profile=bool(env.get("profile", True)))
         _say({"ready": True, "rss_mb": current_rss_mb(), "at": datetime.now(UTC).isoformat()})
         await asyncio.get_running_loop().run_in_executor(_STDIN, next, lines)  # "go"
-        result = await measure(service, checklist_id, timeline, sample=bool(env.get("profile", True)))
+        result = await measure(service, checklist_id, timeline)
+        service.workers.close()
         _say(result)
 
 

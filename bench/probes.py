@@ -20,6 +20,8 @@ from collections import Counter
 from types import FrameType
 from typing import Any
 
+from bench.machine import cpu_seconds, current_rss_mb
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
 
@@ -197,6 +199,11 @@ class LoopLag:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def cancel(self) -> None:
+        """Stop probing without waiting (from a callback on the loop)."""
+        if self._task is not None:
+            self._task.cancel()
+
     def report(self) -> dict[str, Any]:
         lags = sorted(self.lags)
         return {
@@ -206,6 +213,47 @@ class LoopLag:
             "max_ms": round((lags[-1] if lags else 0.0) * 1000, 1),
             "over_100ms": sum(1 for x in lags if x > 0.1),
         }
+
+
+class WorkerProbes:
+    """The benchmark's instrument for a check run (bot.checklist.workers.Instrument): a probe for each part
+    of the run, in the process that runs it."""
+
+    def __init__(self, *, profile: bool = True) -> None:
+        self.profile = profile
+
+    def __call__(self) -> RunProbe:
+        return RunProbe(profile=self.profile)
+
+
+class RunProbe:
+    """The sampling profiler, the collector's pauses, the event loop's lag and the CPU time of one part."""
+
+    def __init__(self, *, profile: bool) -> None:
+        self.lag, self.pauses = LoopLag(), GcPauses()
+        self.sampler = Sampler() if profile else None
+        self.rss_before = 0.0
+        self.cpu_before = 0.0
+
+    def start(self) -> None:
+        self.rss_before = current_rss_mb()
+        self.cpu_before = cpu_seconds()
+        self.lag.start()
+        self.pauses.__enter__()
+        if self.sampler is not None:
+            self.sampler.__enter__()
+
+    def stop(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rss_before_mb": self.rss_before}
+        if self.sampler is not None:
+            self.sampler.__exit__(None, None, None)
+            out["profile"] = self.sampler.report()
+        self.pauses.__exit__()
+        self.lag.cancel()
+        out.update(
+            cpu_s=round(cpu_seconds() - self.cpu_before, 2), event_loop_lag=self.lag.report(), gc=self.pauses.report()
+        )
+        return out
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:

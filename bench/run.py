@@ -2,8 +2,9 @@
 
 1. A process of its own generates the company and serves the QBO and Finale simulators with the injected
    latency and QBO's rate limits (`bench.simulators`).
-2. The Finale simulator's answers are rendered once beforehand (they are cached), so the measured runs pay
-   the injected latency, not the simulator's rendering.
+2. A warm-up (one full check and one baseline, unmeasured, without latency or rate limits) has both simulators
+   render every answer once beforehand (they remember them), so the measured runs pay the injected latency,
+   not the simulators' rendering.
 3. A fresh Preflight process runs the full check through the checklist service (`bench.check`): wall time,
    requests per API and path, peak RSS, per-phase times, event-loop lag and a sampling profile.
 4. A fresh process reads the same data the way a typical script does (`bench.baseline`).
@@ -16,11 +17,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,6 @@ from bench.lower_bound import lower_bound
 from bench.machine import machine
 from bench.procs import ROOT, Child
 from bot.settings import Settings
-from checks.sources.finale import FinaleSource
 
 DEFAULTS = {"items": 50_000, "products": 100_000, "sales_orders": 200_000, "qbo_latency": 0.1, "finale_latency": 0.15}
 TARGETS = {"vs_lower_bound": 1.5, "vs_baseline": 10.0, "peak_rss_mb": 500.0, "ack_p99_ms": 100.0}
@@ -69,30 +68,29 @@ def _today(settings_timezone: str) -> date:
     return datetime.now(ZoneInfo(settings_timezone)).date()
 
 
-async def warm_finale(hello: dict[str, Any]) -> float:
-    """Read everything the check reads from Finale once, so the simulator has rendered and cached it."""
+def warm_up(sims: Child, hello: dict[str, Any], args: argparse.Namespace) -> float:
+    """One unmeasured full check and one unmeasured baseline, without injected latency or rate limits.
+
+    Both simulators remember every answer they render, so the measured runs then pay the injected latency,
+    not the rendering: on this machine the simulators share the CPU with Preflight, which a remote QBO and
+    Finale would not, and a simulator busy rendering notices the next request late (its rate limit counts
+    requests as it notices them)."""
     started = time.perf_counter()
-    f = hello["finale"]
-    enable = date.fromisoformat(hello["enable_date"]) if hello.get("enable_date") else None
-    today = date.fromisoformat(hello["today"])
-    since = date.fromisoformat(hello["lower_bound_inputs"]["finale_orders_since"])
-    async with FinaleSource(
-        f["base_url"],
-        f["account"],
-        f["api_key"],
-        f["api_secret"],
-        average_cost_report_url=f["report_urls"]["average_cost"],
-        inventory_value_report_url=f["report_urls"]["inventory_value"],
-    ) as finale:
-        jobs: list[Any] = [
-            finale.products(),
-            finale.stock(),
-            finale.sales_orders(since),
-            finale.average_costs(enable or today),
-        ]
-        if enable is not None:
-            jobs.append(finale.inventory_value(enable - timedelta(days=1)))
-        await asyncio.gather(*jobs)
+    sims.ask({"cmd": "limits", "enforce": False})
+    try:
+        with Child("bench.check") as check:
+            check.send({**hello, "profile": False})
+            check.read()
+            check.send("go")
+            check.read()
+        if not args.no_baseline:
+            with Child("bench.baseline") as baseline:
+                baseline.send(hello)
+                baseline.read()
+                baseline.send("go")
+                baseline.read()
+    finally:
+        sims.ask({"cmd": "limits", "enforce": not args.no_rate_limits})
     return time.perf_counter() - started
 
 
@@ -161,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     with Child("bench.simulators", *sim_args) as sims:
         hello = sims.read()
         print(f"  company generated in {hello['generate_s']:.1f} s", file=sys.stderr)
-        warm_s = asyncio.run(warm_finale(hello))
-        print(f"  Finale simulator warmed in {warm_s:.1f} s", file=sys.stderr)
+        warm_s = warm_up(sims, hello, args)
+        print(f"  simulators warmed up in {warm_s:.1f} s (a full check and the baseline, unmeasured)", file=sys.stderr)
         sims.ask({"cmd": "latency", "qbo": args.qbo_latency, "finale": args.finale_latency})
         full = measure_full_check(sims, hello, args)
         baseline = None if args.no_baseline else measure_baseline(sims, hello)

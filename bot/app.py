@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.checklist.service import ChecklistService, SourceFactory
+from bot.checklist.connections import SourceFactory
+from bot.checklist.service import ChecklistService
 from bot.conversation.conversation import Conversation
 from bot.settings import Settings
 from storage import crypto

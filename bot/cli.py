@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from bot.checklist.service import FinaleConnectionData, QboConnectionData
+from bot.checklist.connections import FinaleConnectionData, QboConnectionData
 from bot.settings import Settings, with_overrides
 from checks import registry as registry_module
 from checks.answers import Answers
@@ -176,16 +176,19 @@ def _answers(today: date, decided: bool, when: date | None, pushed: bool | None,
 async def _run(
     slugs: list[str], answers: Answers, qbo: QboReader | None, finale: FinaleReader | None
 ) -> tuple[list[CheckResult], str]:
-    from checks.sources.loader import LoadPlan, load_snapshot
+    from checks.runner import run_checks
+    from checks.sources.loader import LoadPlan
 
     reg = registry_module.registry
     specs = reg.select(slugs)
     plan = LoadPlan(reg.needs(specs, answers), answers.today, answers.enable_date, answers.enable_date_decided)
     with err.status("Reading QuickBooks Online and Finale…"):
         # The readers are Protocols (not runtime-checkable): pass them as they are.
-        snapshot = await load_snapshot(plan, qbo=qbo, finale=finale, now=datetime.now(UTC))
-    company = snapshot.company.name if snapshot.company else ""
-    return [spec.run(snapshot, answers) for spec in specs], company
+        outcome = await run_checks(
+            specs, answers, plan, qbo=qbo, finale=finale, now=datetime.now(UTC), views=reg.views_for(specs)
+        )
+    company = outcome.company.name if outcome.company else ""
+    return list(outcome.results), company
 
 
 async def _check_with(

@@ -14,7 +14,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.app import Core, build_core
-from bot.checklist.service import ChecklistService, QboConnectionData
+from bot.checklist.connections import QboConnectionData
+from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
 from bot.conversation.conversation import Conversation
 from bot.reminders.notify import ConsoleNotifier

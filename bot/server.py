@@ -47,6 +47,8 @@ def create_app(core: Core, *, slack: SlackApp | None = None, slack_over_http: bo
     app = web.Application(client_max_size=1024 * 1024)
     app[CORE] = core
     app.on_startup.append(_favour_the_event_loop)
+    app.on_startup.append(_start_check_workers)
+    app.on_cleanup.append(_stop_check_workers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get(QBO_CALLBACK_PATH, qbo_callback)
     if slack is not None:
@@ -133,9 +135,19 @@ async def qbo_callback(request: web.Request) -> web.StreamResponse:
 
 
 async def _favour_the_event_loop(_: web.Application) -> None:
-    """Checks parse and compute in worker threads; a shorter GIL switch interval (5 ms by default) lets the
-    event loop answer Slack within its 3 seconds, and quickly, even while a large check runs."""
+    """Status reads and stored results are decoded in worker threads; a shorter GIL switch interval (5 ms by
+    default) lets the event loop answer Slack within its 3 seconds, and quickly, meanwhile."""
     sys.setswitchinterval(EVENT_LOOP_SWITCH_INTERVAL)
+
+
+async def _start_check_workers(app: web.Application) -> None:
+    """Checks run in worker processes (bot/checklist/workers.py): their fork server starts now, not with the
+    first check someone asks for."""
+    await asyncio.to_thread(app[CORE].service.workers.start)
+
+
+async def _stop_check_workers(app: web.Application) -> None:
+    app[CORE].service.workers.close()
 
 
 def page(status: int, title: str, body_html: str) -> web.Response:

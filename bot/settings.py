@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     invoice_volume_warn_per_month: int = Field(
         default=2000, ge=1, validation_alias="PREFLIGHT_INVOICE_VOLUME_WARN_PER_MONTH"
     )
+    # Check runs at once, each in a worker process (bot/checklist/workers.py); 0 runs them in the server's.
+    check_processes: int = Field(default=2, ge=0, le=64, validation_alias="PREFLIGHT_CHECK_PROCESSES")
 
     # QuickBooks Online (Intuit OAuth 2.0)
     qbo_client_id: str | None = Field(default=None, validation_alias="QBO_CLIENT_ID")

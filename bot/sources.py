@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 
-from bot.checklist.service import FinaleConnectionData, QboConnectionData
+from bot.checklist.connections import FinaleConnectionData, QboConnectionData
 from bot.settings import Settings
 from checks.sources.errors import ConfigurationError
 from checks.sources.finale import FinaleSource

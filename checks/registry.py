@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from checks.answers import Answers
 from checks.results import CheckResult, Pending, Status
@@ -17,6 +18,8 @@ from checks.snapshot import Need, Snapshot, SourceError
 
 CheckFunc = Callable[[Snapshot, Answers], CheckResult]
 NeedsFunc = Callable[[Answers], frozenset[Need]]
+ViewFunc = Callable[[Snapshot], object]
+V = TypeVar("V", bound=ViewFunc)
 
 
 class Kind(enum.StrEnum):
@@ -100,9 +103,35 @@ def is_cleared(result: CheckResult, answers: Answers) -> bool:
     return result.status is Status.WARN and answers.acknowledged(result.slug, result.ack_key)
 
 
+@dataclass(frozen=True)
+class FixedNeeds:
+    """The needs of a check that needs the same data whatever the answers (a value, so specs can be pickled
+    and sent to a worker process)."""
+
+    needs: frozenset[Need]
+
+    def __call__(self, _answers: Answers) -> frozenset[Need]:
+        return self.needs
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """Data several checks derive from the snapshot in the same way (say, every product by its id).
+
+    `build(snapshot)` memoizes what it builds on the snapshot (`Snapshot.derived`). The runner calls it as soon
+    as `needs` are loaded, while the other sources are still being read, when a check in `used_by` runs: the
+    checks that use it then find it built."""
+
+    name: str
+    needs: frozenset[Need]
+    used_by: frozenset[str]
+    build: ViewFunc
+
+
 class CheckRegistry:
     def __init__(self) -> None:
         self._specs: dict[str, CheckSpec] = {}
+        self._views: dict[str, ViewSpec] = {}
 
     def register(
         self,
@@ -119,13 +148,7 @@ class CheckRegistry:
     ) -> Callable[[CheckFunc], CheckFunc]:
         if slug in self._specs:
             raise ValueError(f"A check called {slug!r} is already registered.")
-        if callable(needs):
-            needs_func: NeedsFunc = needs
-        else:
-            fixed = frozenset(needs)
-
-            def needs_func(_answers: Answers) -> frozenset[Need]:
-                return fixed
+        needs_func: NeedsFunc = needs if callable(needs) else FixedNeeds(frozenset(needs))
 
         def decorator(func: CheckFunc) -> CheckFunc:
             self._specs[slug] = CheckSpec(
@@ -143,6 +166,21 @@ class CheckRegistry:
             return func
 
         return decorator
+
+    def view(self, *, needs: Iterable[Need], used_by: Iterable[str]) -> Callable[[V], V]:
+        """Register a ViewSpec (see there) under the function's name."""
+
+        def decorator(build: V) -> V:
+            name = getattr(build, "__qualname__", repr(build))
+            self._views[name] = ViewSpec(name, frozenset(needs), frozenset(used_by), build)
+            return build
+
+        return decorator
+
+    def views_for(self, specs: Iterable[CheckSpec]) -> tuple[ViewSpec, ...]:
+        """The views a run of these checks uses."""
+        slugs = {spec.slug for spec in specs}
+        return tuple(view for view in self._views.values() if view.used_by & slugs)
 
     def all(self) -> list[CheckSpec]:
         return sorted(self._specs.values(), key=lambda s: s.order)
@@ -176,3 +214,4 @@ class CheckRegistry:
 
 registry = CheckRegistry()
 register = registry.register
+register_view = registry.view

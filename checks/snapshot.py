@@ -6,10 +6,14 @@ Everything here is plain, typed, immutable data: the checks are pure functions o
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+R = TypeVar("R")
 
 
 class Need(enum.StrEnum):
@@ -173,3 +177,16 @@ class Snapshot:
     average_costs: Mapping[str, Decimal | None] | None = None
     finale_inventory_value: Decimal | None = None
     errors: Mapping[Need, SourceError] = field(default_factory=dict)
+    # Views several checks derive from the same data (an index of 100,000 products), built once per load:
+    # the loader hands one memo to every snapshot of a load.
+    memo: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, name: str, source: S, build: Callable[[S], R]) -> R:
+        """`build(source)`, computed once while `source` is the very object it was computed from."""
+        hit = self.memo.get(name)
+        if hit is not None and hit[0] is source:
+            value: R = hit[1]
+            return value
+        value = build(source)
+        self.memo[name] = (source, value)
+        return value

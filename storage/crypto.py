@@ -84,14 +84,19 @@ def _to_fernet_key(entry: str) -> str:
 class SecretBox:
     """Encrypts and decrypts text with one or more keys; the first key encrypts."""
 
-    __slots__ = ("_fernet",)
+    __slots__ = ("_fernet", "_keys")
 
     def __init__(self, keys: str | Sequence[str]) -> None:
         entries = keys.split(",") if isinstance(keys, str) else list(keys)
         cleaned = [entry.strip() for entry in entries if entry.strip()]
         if not cleaned:
             raise MissingSecretKeyError()
+        self._keys = tuple(cleaned)
         self._fernet = MultiFernet([Fernet(_to_fernet_key(entry)) for entry in cleaned])
+
+    def __reduce__(self) -> tuple[type[SecretBox], tuple[tuple[str, ...]]]:
+        # Pickled only to hand the box to Preflight's own worker processes, over a pipe, never to storage.
+        return (SecretBox, (self._keys,))
 
     def __repr__(self) -> str:
         return "SecretBox(<keys hidden>)"

@@ -35,8 +35,12 @@ def _is_sqlite_memory(url: URL) -> bool:
 
 
 def make_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
-    """An engine for SQLite (foreign keys on, WAL for files) or PostgreSQL (psycopg 3)."""
+    """An engine for SQLite (foreign keys on, WAL for files) or PostgreSQL (psycopg 3).
+
+    A failed statement's message never lists its parameters: they can be tokens and API secrets (before
+    encryption, when encrypting is what failed), and such messages reach logs."""
     parsed = normalize_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         connect_args = dict(kwargs.pop("connect_args", {}))
         # The bot hands sessions to worker threads; a connection is still used by one thread at a time.
@@ -67,6 +71,7 @@ def make_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
 def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """An asyncio engine for slack_sdk's async stores: psycopg 3 on PostgreSQL; SQLite needs aiosqlite."""
     parsed = normalize_url(url)
+    kwargs.setdefault("hide_parameters", True)  # as make_engine: bot tokens must never reach a log
     if parsed.drivername == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     else:

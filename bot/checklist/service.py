@@ -13,18 +13,18 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
 from bot.checklist.errors import InputError, NotFoundError, NotOwnerError
 from bot.checklist.views import Actor, Change, ChecklistStatus, ChecklistView, ScopeKey
+from bot.checklist.workers import CheckJob, CheckWorkers, RunReport, describe
 from bot.settings import Settings
 from checks import export as check_export
 from checks.answers import Answers, Confirmation
@@ -33,7 +33,7 @@ from checks.registry import registry as default_registry
 from checks.results import CheckResult, Status
 from checks.snapshot import QboCompany
 from checks.sources.errors import SourceError
-from checks.sources.loader import FinaleReader, LoadPlan, QboReader, load_snapshot
+from checks.sources.loader import LoadPlan, QboReader
 from storage import models as db
 
 log = logging.getLogger(__name__)
@@ -50,39 +50,6 @@ OAUTH_STATE_TTL = timedelta(minutes=10)
 RESULT_CACHE_SIZE = 512  # decoded stored results kept in memory (about 50 checklists' worth)
 
 
-@dataclass(frozen=True)
-class QboConnectionData:
-    realm_id: str
-    access_token: str | None
-    refresh_token: str
-    access_token_expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class FinaleConnectionData:
-    account: str
-    base_url: str
-    api_key: str
-    api_secret: str
-    report_urls: dict[str, str]
-
-
-class SourceFactory(Protocol):
-    """Builds the QBO and Finale readers for a checklist's stored connections."""
-
-    def qbo(
-        self, data: QboConnectionData, on_tokens: Callable[[str | None, str, datetime | None], None]
-    ) -> QboReader: ...
-
-    def finale(self, data: FinaleConnectionData) -> AbstractAsyncContextManager[FinaleReader]: ...
-
-    def qbo_authorization_url(self, state: str) -> str: ...
-
-    def qbo_exchange_code(self, code: str, realm_id: str) -> QboConnectionData: ...
-
-    async def finale_check_credentials(self, data: FinaleConnectionData) -> None: ...
-
-
 class ChecklistService:
     def __init__(
         self,
@@ -92,12 +59,17 @@ class ChecklistService:
         *,
         registry: CheckRegistry = default_registry,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        workers: CheckWorkers | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.sources = sources
         self.registry = registry
         self.clock = clock
+        self.workers = workers or CheckWorkers(
+            sources=sources, sessions=sessions, settings=settings, processes=settings.check_processes
+        )
+        self._run_listeners: list[Callable[[RunReport], None]] = []
         # One check run at a time per checklist: a second request waits and then sees fresh results.
         self._run_locks: dict[int, asyncio.Lock] = {}
         self._close_dates: dict[int, date | None] = {}
@@ -286,18 +258,21 @@ class ChecklistService:
                 enable_date_decided=view.enable_date_decided,
             )
             started = self.clock()
-            qbo = self._qbo_reader(checklist_id, qbo_data) if qbo_data else None
-            if finale_data is not None:
-                async with self.sources.finale(finale_data) as finale:
-                    snapshot = await load_snapshot(plan, qbo=qbo, finale=finale, now=started)
-            else:
-                snapshot = await load_snapshot(plan, qbo=qbo, finale=None, now=started)
-            if snapshot.company is not None:
-                self._close_dates[checklist_id] = snapshot.company.book_close_date
-            # Checks and storage can be heavy for large companies: keep the event loop free for other chats.
-            results = await asyncio.to_thread(lambda: [spec.run(snapshot, answers) for spec in specs])
-            await asyncio.to_thread(self._store_run, checklist_id, actor, specs, results, started)
+            views = self.registry.views_for(specs)
+            job = CheckJob(checklist_id, tuple(specs), answers, plan, started, qbo_data, finale_data, views)
+            report = await self.workers.run(job)
+            outcome = report.outcome
+            log.info("Checklist %s checked: %s", checklist_id, describe(report))
+            for listener in self._run_listeners:
+                listener(report)
+            if outcome.company is not None:
+                self._close_dates[checklist_id] = outcome.company.book_close_date
+            await asyncio.to_thread(self._store_run, checklist_id, actor, specs, outcome.results, started)
         return await asyncio.to_thread(self.status, checklist_id)
+
+    def on_run(self, listener: Callable[[RunReport], None]) -> None:
+        """Call `listener` with every finished run, before its results are stored (the benchmarks time it)."""
+        self._run_listeners.append(listener)
 
     def _run_inputs(
         self, checklist_id: int
@@ -749,13 +724,7 @@ class ChecklistService:
 
     def _qbo_reader(self, checklist_id: int, data: QboConnectionData) -> QboReader:
         def persist(access: str | None, refresh: str, expires: datetime | None) -> None:
-            # Rotated refresh tokens are saved at once, in their own transaction: losing one loses the link.
-            with self.sessions.begin() as s:
-                conn = self._connection(s, checklist_id, db.ConnectionKind.QBO)
-                if conn is not None:
-                    conn.access_token = access
-                    conn.refresh_token = refresh
-                    conn.access_token_expires_at = expires
+            store_qbo_tokens(self.sessions, checklist_id, access, refresh, expires)
 
         return self.sources.qbo(data, persist)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from checks.snapshot import FinaleProduct, QboItem
+from checks.registry import register_view
+from checks.snapshot import FinaleProduct, Need, QboItem, Snapshot
 
 # QBO renames an item it makes inactive: "Widget" becomes "Widget (deleted)".
 DELETED_SUFFIX = " (deleted)"
@@ -37,6 +38,23 @@ def product_index(products: Iterable[FinaleProduct]) -> dict[str, FinaleProduct]
     for p in products:
         index.setdefault(key(p.product_id), p)
     return index
+
+
+@register_view(needs=(Need.FINALE_PRODUCTS,), used_by=("inventory-items", "deactivation", "other-apps"))
+def products_by_key(snapshot: Snapshot) -> Mapping[str, FinaleProduct]:
+    """The snapshot's products by `key(productId)`, built once for all the checks of a run."""
+    return snapshot.derived("products_by_key", snapshot.products or (), product_index)
+
+
+@register_view(needs=(Need.FINALE_PRODUCTS,), used_by=("other-apps",))
+def products_by_loose_key(snapshot: Snapshot) -> Mapping[str, FinaleProduct]:
+    def build(products: Iterable[FinaleProduct]) -> dict[str, FinaleProduct]:
+        index: dict[str, FinaleProduct] = {}
+        for p in products:
+            index.setdefault(loose_key(p.product_id), p)
+        return index
+
+    return snapshot.derived("products_by_loose_key", snapshot.products or (), build)
 
 
 def matching_product(item: QboItem, index: Mapping[str, FinaleProduct]) -> FinaleProduct | None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from checks.answers import Answers
 from checks.catalog._common import day_before, first, not_loaded
-from checks.catalog._matching import key, matching_product, product_index
+from checks.catalog._matching import key, matching_product, products_by_key
 from checks.catalog._money import ZERO, cents, count, money, plain_money, qty
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
@@ -54,10 +54,10 @@ def value_of(item: QboItem, lines: dict[str, ValuationLine]) -> tuple[Decimal, D
 
 def items_to_deactivate(snapshot: Snapshot) -> list[ToDeactivate]:
     """Active inventory items matching a Finale product, valued. Shared with the CSV export."""
-    items, products = snapshot.items or (), snapshot.products or ()
+    items = snapshot.items or ()
     accounts = snapshot.accounts or ()
     lines = {v.item_id: v for v in snapshot.valuation or ()}
-    index = product_index(products)
+    index = products_by_key(snapshot)
     out: list[ToDeactivate] = []
     for item in items:
         if not (item.active and item.type == "Inventory"):
@@ -166,7 +166,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         )
     currency = company.home_currency
     todo = items_to_deactivate(snapshot)
-    index = product_index(products)
+    index = products_by_key(snapshot)
     done = [i for i in items if not i.active and i.type == "Inventory" and matching_product(i, index) is not None]
     if not todo:
         already = f" ({count(len(done), 'matching item is', 'matching items are')} already inactive.)" if done else ""

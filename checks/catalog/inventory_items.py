@@ -12,7 +12,7 @@ from datetime import date
 
 from checks.answers import Answers
 from checks.catalog._common import digest, first, not_loaded, show_date, stale_enable_date
-from checks.catalog._matching import matching_product, product_index
+from checks.catalog._matching import matching_product, products_by_key
 from checks.catalog._money import count
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
@@ -85,7 +85,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             SLUG, answers, {Need.QBO_COMPANY: company, Need.QBO_ITEMS: items, Need.FINALE_PRODUCTS: products}
         )
     pref = quantity_pref(company)
-    index = product_index(products)
+    index = products_by_key(snapshot)
     inventory = [i for i in items if i.active and i.type == "Inventory"]
     matched = [i for i in inventory if matching_product(i, index) is not None]
     others = [i for i in inventory if matching_product(i, index) is None]

@@ -9,12 +9,13 @@ confirmation re-open the check: something created items since the owner looked.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded, utc
-from checks.catalog._matching import base_name, key, loose_key, product_index
+from checks.catalog._matching import base_name, key, loose_key, products_by_key, products_by_loose_key
 from checks.catalog._money import count
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
@@ -46,9 +47,11 @@ class Hint:
 
 
 def find_bursts(items: tuple[QboItem, ...], now: datetime) -> list[Burst]:
-    since = utc(now) - BURST_LOOKBACK
-    timed = sorted(((utc(i.created), i) for i in items if i.created is not None), key=lambda p: (p[0], p[1].id))
-    timed = [(t, i) for t, i in timed if since <= t <= utc(now)]
+    end = utc(now)
+    since = end - BURST_LOOKBACK
+    # Only the items made in the lookback are sorted (aware times compare across offsets as they are).
+    recent = [i for i in items if i.created is not None and since <= _aware(i.created) <= end]
+    timed = sorted(((utc(i.created), i) for i in recent if i.created is not None), key=lambda p: (p[0], p[1].id))
     in_burst = [False] * len(timed)
     left = 0
     for right in range(len(timed)):
@@ -71,12 +74,15 @@ def find_bursts(items: tuple[QboItem, ...], now: datetime) -> list[Burst]:
     return bursts
 
 
-def find_collisions(items: tuple[QboItem, ...], products: tuple[FinaleProduct, ...]) -> list[Hint]:
-    """QBO items, active or not, named like a Finale product id but of another type or written differently."""
-    strict = product_index(products)
-    loose: dict[str, FinaleProduct] = {}
-    for p in products:
-        loose.setdefault(loose_key(p.product_id), p)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def find_collisions(
+    items: tuple[QboItem, ...], strict: Mapping[str, FinaleProduct], loose: Mapping[str, FinaleProduct]
+) -> list[Hint]:
+    """QBO items, active or not, named like a Finale product id (`strict`: by `key`, `loose`: by `loose_key`)
+    but of another type or written differently."""
     hints: list[Hint] = []
     for item in items:
         name = base_name(item)
@@ -151,7 +157,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     if items is None or products is None:
         return not_loaded(SLUG, answers, {Need.QBO_ITEMS: items, Need.FINALE_PRODUCTS: products})
     bursts = find_bursts(items, snapshot.fetched_at)
-    collisions = find_collisions(items, products)
+    collisions = find_collisions(items, products_by_key(snapshot), products_by_loose_key(snapshot))
     duplicates = find_duplicates(items)
     findings = (
         tuple(_burst_finding(b) for b in bursts)

@@ -714,36 +714,46 @@ def _orders_from(
     """An order answer as ({orderId: SalesOrder, or None when dated before `since`}, rows, window span).
 
     The span to re-read in windows (`_window_range`) is worked out only when the answer reached `cap`,
-    while its rows are at hand."""
+    while its rows are at hand. This runs once per order of a large company: it stays lean (dates and
+    statuses shared between the orders that have the same text, positional construction)."""
     rows = _order_rows(payload)
     span = _window_range((r[6] for r in rows), since) if cap is not None and len(rows) >= cap else None
-    days: dict[str, date | None] = {}  # orders share their dates: parse each text once
-    statuses: dict[Any, str] = {}
+    days: dict[Any, date | None] = {}  # orders share their dates: parse each text once
+    texts: dict[Any, str] = {}  # and their statuses and sale sources
     orders: dict[Any, SalesOrder | None] = {}
+    make = SalesOrder
     for order_id, status, order_date, source, invoice_urls, total, _updated in rows:
-        if isinstance(order_date, str):
-            if order_date in days:
-                day = days[order_date]
-            else:
-                day = days[order_date] = _parse_day(order_date)
-        else:
+        try:
+            day = days[order_date]
+        except (KeyError, TypeError):  # TypeError: not hashable, so not a date either
             day = _parse_day(order_date)
-        key = order_id  # merged by the raw id, as the rows were
+            if isinstance(order_date, str):
+                days[order_date] = day
         if day is None or (since is not None and day < since):
-            orders[key] = None
+            orders[order_id] = None  # merged by the raw id, as the rows were
             continue
-        text_status = statuses.get(status)
-        if text_status is None:
-            text_status = statuses[status] = str(status)
-        orders[key] = SalesOrder(
-            order_id=str(order_id),
-            status=text_status,
-            order_date=day,
-            sale_source=str(source) if source not in (None, "") else None,
-            invoice_urls=tuple(str(u) for u in invoice_urls or ()),
-            total=to_decimal(total, "total") if total is not None else None,
+        status_text = texts.get(status)
+        if status_text is None:
+            status_text = texts[status] = str(status)
+        if source is None or source == "":
+            source_text = None
+        else:
+            source_text = texts.get(source)
+            if source_text is None:
+                source_text = texts[source] = str(source)
+        orders[order_id] = make(
+            order_id if type(order_id) is str else str(order_id),
+            status_text,
+            day,
+            source_text,
+            _urls(invoice_urls),
+            None if total is None else total if type(total) is Decimal else to_decimal(total, "total"),
         )
     return orders, len(rows), span
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    return tuple(map(str, value)) if value else ()  # str() of a str is the same object
 
 
 def _invoice_rows(payload: Any) -> list[tuple[Any, ...]]:
@@ -806,7 +816,8 @@ def _parse_day(value: Any) -> date | None:
 def _window_range(updated: Iterable[Any], since: date | None) -> tuple[datetime, datetime]:
     """The `lastUpdatedDate` span to read in windows: from the earliest change seen (or the start date, when
     earlier: a future-dated order may not have changed since) to tomorrow or the latest change seen."""
-    seen = [d for d in (_parse_datetime(u) for u in updated) if d is not None]
+    distinct = {u for u in updated if isinstance(u, str)}  # many orders share a timestamp: parse each once
+    seen = [d for d in (_parse_datetime(u) for u in distinct) if d is not None]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     start = min([*seen, now] + ([datetime.combine(since, datetime.min.time())] if since else []))
     end = max([*seen, now])

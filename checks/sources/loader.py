@@ -11,6 +11,7 @@ import asyncio
 import gc
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from checks.snapshot import (
 )
 from checks.sources.errors import FinaleAuthError, QboAuthError
 from checks.sources.errors import SourceError as SourceFailure
+from checks.spans import Spans
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +71,171 @@ class LoadPlan:
 # executor (the checks, storage and the chat use it meanwhile). Threads are made as needed, up to the limit.
 _QBO_READS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="qbo-read")
 
+# The span each source read is recorded under.
+SOURCE_SPANS = {
+    Need.QBO_COMPANY: "qbo.company",
+    Need.QBO_ITEMS: "qbo.items",
+    Need.QBO_ACCOUNTS: "qbo.accounts",
+    Need.QBO_INVENTORY_VALUATION: "qbo.inventory_valuation",
+    Need.QBO_ITEM_TRANSACTIONS: "qbo.item_transactions",
+    Need.QBO_INVENTORY_BALANCE: "qbo.inventory_balance",
+    Need.QBO_ADJUSTMENTS: "qbo.adjustments",
+    Need.FINALE_PRODUCTS: "finale.products",
+    Need.FINALE_STOCK: "finale.stock",
+    Need.FINALE_SALES_ORDERS: "finale.sales_orders",
+    Need.FINALE_AVERAGE_COST: "finale.average_costs",
+    Need.FINALE_INVENTORY_VALUE: "finale.inventory_value",
+}
+
 NOT_CONNECTED = {
     "qbo": "QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`.",
     "finale": "Finale is not connected yet. An owner can connect it with `connect finale`.",
 }
+
+
+class Load:
+    """One load of the data a plan needs: each source read as a job, all of them in parallel.
+
+    Every need of the plan *settles* once: loaded, failed (an entry in `errors`) or not to be read (a source
+    that is not connected, or data the plan's dates make irrelevant). `on_settled` is called on the event
+    loop as each one does, so the checks that need only what has settled can run while the rest loads.
+    `spans` records when each source read ran, for the run's log and the benchmarks.
+    """
+
+    def __init__(
+        self,
+        plan: LoadPlan,
+        *,
+        qbo: QboReader | None,
+        finale: FinaleReader | None,
+        now: datetime,
+        on_settled: Callable[[Need], None] | None = None,
+        spans: Spans | None = None,
+    ) -> None:
+        self.plan = plan
+        self.now = now
+        self.day_before = plan.enable_date - timedelta(days=1) if plan.enable_date else None
+        self.errors: dict[Need, SourceError] = {}
+        self.values: dict[str, Any] = {}
+        self.settled: set[Need] = set()
+        self.memo: dict[str, tuple[Any, Any]] = {}  # shared by every snapshot of this load
+        self.on_settled = on_settled
+        self.spans = spans if spans is not None else Spans()
+        self._jobs: list[tuple[Need, str, Callable[[], Awaitable[Any]]]] = []
+        self._plan_jobs(qbo, finale)
+
+    def _plan_jobs(self, qbo: QboReader | None, finale: FinaleReader | None) -> None:
+        plan, needs, day_before = self.plan, self.plan.needs, self.day_before
+
+        def qbo_job(need: Need, field: str, method: Callable[[], Any]) -> None:
+            if need not in needs:
+                return
+            if qbo is None:
+                self._fail(need, NOT_CONNECTED["qbo"])
+                return
+
+            async def call() -> Any:
+                return await asyncio.get_running_loop().run_in_executor(_QBO_READS, method)
+
+            self._jobs.append((need, field, call))
+
+        def finale_job(need: Need, field: str, method: Callable[[], Awaitable[Any]]) -> None:
+            if need not in needs:
+                return
+            if finale is None:
+                self._fail(need, NOT_CONNECTED["finale"])
+                return
+            self._jobs.append((need, field, method))
+
+        if qbo is not None:
+            q = qbo
+            qbo_job(Need.QBO_COMPANY, "company", q.company)
+            qbo_job(Need.QBO_ITEMS, "items", q.items)
+            qbo_job(Need.QBO_ACCOUNTS, "accounts", q.accounts)
+            qbo_job(Need.QBO_INVENTORY_VALUATION, "valuation", lambda: q.inventory_valuation(plan.today))
+            # A blank enable date pushes the whole history, so every transaction counts.
+            qbo_job(Need.QBO_ITEM_TRANSACTIONS, "item_transactions", lambda: q.item_transactions(plan.enable_date))
+            if day_before is not None:
+                d1 = day_before
+                qbo_job(Need.QBO_INVENTORY_BALANCE, "inventory_balance", lambda: q.inventory_balance(d1))
+            if plan.enable_date is not None:
+                since = plan.enable_date
+                qbo_job(Need.QBO_ADJUSTMENTS, "adjustments", lambda: q.adjustments(since))
+        else:
+            for need in needs:
+                if need.value.startswith("qbo"):
+                    self._fail(need, NOT_CONNECTED["qbo"])
+
+        if finale is not None:
+            f = finale
+            finale_job(Need.FINALE_PRODUCTS, "products", f.products)
+            finale_job(Need.FINALE_STOCK, "stock", f.stock)
+            # 90 days of history estimate the monthly invoice volume even before a future enable date.
+            orders_since: date | None = plan.today - timedelta(days=90)
+            if plan.enable_date is not None:
+                orders_since = min(plan.today - timedelta(days=90), plan.enable_date)
+            elif plan.enable_date_decided:
+                orders_since = None  # a blank enable date pushes the whole history
+            finale_job(Need.FINALE_SALES_ORDERS, "sales_orders", lambda: f.sales_orders(orders_since))
+            as_of = plan.enable_date or plan.today
+            finale_job(Need.FINALE_AVERAGE_COST, "average_costs", lambda: f.average_costs(as_of))
+            if day_before is not None:
+                d1 = day_before
+                finale_job(Need.FINALE_INVENTORY_VALUE, "finale_inventory_value", lambda: f.inventory_value(d1))
+        else:
+            for need in needs:
+                if need.value.startswith("finale"):
+                    self._fail(need, NOT_CONNECTED["finale"])
+
+        # What is not read at all (a source not connected, no D-1 without an enable date) settles at once.
+        self.settled |= needs - {need for need, _, _ in self._jobs}
+
+    def _fail(self, need: Need, message: str) -> None:
+        self.errors[need] = SourceError(need=need, message=message)
+
+    async def _fetch(self, need: Need, field: str, call: Callable[[], Awaitable[Any]]) -> None:
+        start = time.perf_counter()
+        try:
+            value = await call()
+            # Lists become tuples once, here: every partial snapshot then shares them as they are.
+            self.values[field] = tuple(value) if isinstance(value, list) else value
+        except SourceFailure as exc:
+            log.warning("source failed for %s: %s", need.value, exc.detail or exc.message)
+            self.errors[need] = SourceError(
+                need=need, message=str(exc), auth=isinstance(exc, QboAuthError | FinaleAuthError)
+            )
+        finally:
+            self.spans.add(SOURCE_SPANS[need], start, time.perf_counter())
+        self.settled.add(need)
+        if self.on_settled is not None:
+            self.on_settled(need)
+
+    async def run(self) -> None:
+        """Read every source; returns once every need has settled."""
+        await asyncio.gather(*(self._fetch(need, field, call) for need, field, call in self._jobs))
+
+    def snapshot(self) -> Snapshot:
+        """What has loaded so far (all of it once `run` has returned)."""
+        values = self.values
+        return Snapshot(
+            fetched_at=self.now,
+            enable_date=self.plan.enable_date,
+            company=values.get("company"),
+            items=values.get("items"),
+            accounts=values.get("accounts"),
+            valuation=values.get("valuation"),
+            item_transactions=values.get("item_transactions"),
+            inventory_balance=values.get("inventory_balance"),
+            inventory_balance_date=self.day_before if "inventory_balance" in values else None,
+            adjustments=values.get("adjustments"),
+            products=values.get("products"),
+            stock=values.get("stock"),
+            sales_orders=values.get("sales_orders"),
+            average_costs=values.get("average_costs"),
+            finale_inventory_value=values.get("finale_inventory_value"),
+            errors=dict(self.errors),
+            memo=self.memo,
+        )
 
 
 async def load_snapshot(
@@ -82,115 +245,16 @@ async def load_snapshot(
     finale: FinaleReader | None,
     now: datetime,
 ) -> Snapshot:
-    needs = plan.needs
-    day_before = plan.enable_date - timedelta(days=1) if plan.enable_date else None
-    errors: dict[Need, SourceError] = {}
-    values: dict[str, Any] = {}
-    jobs: list[Awaitable[None]] = []
-
-    def fail(need: Need, message: str) -> None:
-        errors[need] = SourceError(need=need, message=message)
-
-    async def fetch(need: Need, field: str, call: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            values[field] = await call()
-        except SourceFailure as exc:
-            log.warning("source failed for %s: %s", need.value, exc.detail or exc.message)
-            errors[need] = SourceError(
-                need=need, message=str(exc), auth=isinstance(exc, QboAuthError | FinaleAuthError)
-            )
-
-    def qbo_job(need: Need, field: str, method: Callable[[], Any]) -> None:
-        if need not in needs:
-            return
-        if qbo is None:
-            fail(need, NOT_CONNECTED["qbo"])
-            return
-        jobs.append(fetch(need, field, lambda: asyncio.get_running_loop().run_in_executor(_QBO_READS, method)))
-
-    def finale_job(need: Need, field: str, method: Callable[[], Awaitable[Any]]) -> None:
-        if need not in needs:
-            return
-        if finale is None:
-            fail(need, NOT_CONNECTED["finale"])
-            return
-        jobs.append(fetch(need, field, method))
-
-    if qbo is not None:
-        q = qbo
-        qbo_job(Need.QBO_COMPANY, "company", q.company)
-        qbo_job(Need.QBO_ITEMS, "items", q.items)
-        qbo_job(Need.QBO_ACCOUNTS, "accounts", q.accounts)
-        qbo_job(Need.QBO_INVENTORY_VALUATION, "valuation", lambda: q.inventory_valuation(plan.today))
-        # A blank enable date pushes the whole history, so every transaction counts.
-        qbo_job(Need.QBO_ITEM_TRANSACTIONS, "item_transactions", lambda: q.item_transactions(plan.enable_date))
-        if day_before is not None:
-            d1 = day_before
-            qbo_job(Need.QBO_INVENTORY_BALANCE, "inventory_balance", lambda: q.inventory_balance(d1))
-        if plan.enable_date is not None:
-            since = plan.enable_date
-            qbo_job(Need.QBO_ADJUSTMENTS, "adjustments", lambda: q.adjustments(since))
-    else:
-        for need in needs:
-            if need.value.startswith("qbo"):
-                fail(need, NOT_CONNECTED["qbo"])
-
-    if finale is not None:
-        f = finale
-        finale_job(Need.FINALE_PRODUCTS, "products", f.products)
-        finale_job(Need.FINALE_STOCK, "stock", f.stock)
-        # 90 days of history estimate the monthly invoice volume even before a future enable date.
-        orders_since: date | None = plan.today - timedelta(days=90)
-        if plan.enable_date is not None:
-            orders_since = min(plan.today - timedelta(days=90), plan.enable_date)
-        elif plan.enable_date_decided:
-            orders_since = None  # a blank enable date pushes the whole history
-        finale_job(Need.FINALE_SALES_ORDERS, "sales_orders", lambda: f.sales_orders(orders_since))
-        as_of = plan.enable_date or plan.today
-        finale_job(Need.FINALE_AVERAGE_COST, "average_costs", lambda: f.average_costs(as_of))
-        if day_before is not None:
-            d1 = day_before
-            finale_job(Need.FINALE_INVENTORY_VALUE, "finale_inventory_value", lambda: f.inventory_value(d1))
-    else:
-        for need in needs:
-            if need.value.startswith("finale"):
-                fail(need, NOT_CONNECTED["finale"])
-
-    _pause_collector()
+    """Everything the plan needs, in one Snapshot."""
+    load = Load(plan, qbo=qbo, finale=finale, now=now)
+    pause_collector()
     snapshot: Snapshot | None = None
     try:
-        await asyncio.gather(*jobs)
-        snapshot = _assemble(plan, values, errors, now, day_before)
+        await load.run()
+        snapshot = load.snapshot()
     finally:
-        _resume_collector(snapshot)
+        resume_collector(snapshot)
     return snapshot
-
-
-def _assemble(
-    plan: LoadPlan, values: dict[str, Any], errors: dict[Need, SourceError], now: datetime, day_before: date | None
-) -> Snapshot:
-    def tup(name: str) -> tuple[Any, ...] | None:
-        v = values.get(name)
-        return None if v is None else tuple(v)
-
-    return Snapshot(
-        fetched_at=now,
-        enable_date=plan.enable_date,
-        company=values.get("company"),
-        items=tup("items"),
-        accounts=tup("accounts"),
-        valuation=tup("valuation"),
-        item_transactions=tup("item_transactions"),
-        inventory_balance=values.get("inventory_balance"),
-        inventory_balance_date=day_before if "inventory_balance" in values else None,
-        adjustments=tup("adjustments"),
-        products=tup("products"),
-        stock=tup("stock"),
-        sales_orders=tup("sales_orders"),
-        average_costs=values.get("average_costs"),
-        finale_inventory_value=values.get("finale_inventory_value"),
-        errors=errors,
-    )
 
 
 # ------------------------------------------------------------------ the garbage collector during a load
@@ -207,7 +271,7 @@ _gc_holds = 0
 _gc_resume = False
 
 
-def _pause_collector() -> None:
+def pause_collector() -> None:
     global _gc_holds, _gc_resume
     with _gc_lock:
         if _gc_holds == 0:
@@ -216,14 +280,16 @@ def _pause_collector() -> None:
         _gc_holds += 1
 
 
-def _resume_collector(snapshot: Snapshot | None) -> None:
+def resume_collector(keep: object | None = None) -> None:
+    """Resume after a load. `keep`: what the load made and the caller keeps (a snapshot); it stays out of the
+    collections until it is gone. A caller that keeps nothing drops what it loaded first."""
     global _gc_holds
     with _gc_lock:
         _gc_holds -= 1
         if not _gc_resume:
             return
-        if snapshot is not None:
+        if keep is not None:
             gc.freeze()
-            weakref.finalize(snapshot, gc.unfreeze).atexit = False
+            weakref.finalize(keep, gc.unfreeze).atexit = False
         if _gc_holds == 0:
             gc.enable()

@@ -11,7 +11,10 @@ exception messages or reprs.
 
 from __future__ import annotations
 
+import enum
+import heapq
 import ipaddress
+import itertools
 import logging
 import math
 import os
@@ -37,6 +40,8 @@ from quickbooks.exceptions import QuickbooksException
 from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session  # type: ignore[import-untyped]
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from checks.snapshot import (
     InventoryAdjustment,
@@ -147,15 +152,51 @@ def is_loopback_http(url: str) -> bool:
 # ------------------------------------------------------------------ rate limiting
 
 
+class Rank(enum.IntEnum):
+    """Which of the requests waiting for QBO's next slot goes first (lower first).
+
+    QBO's 10 requests a second make a full check of a large company last as long as its item pages take.
+    Item pages go first, so that the checks over every item (the heaviest) run while the few small reads
+    take QBO's last second; the balance sheet, whose check is the lightest, comes last. CompanyInfo and
+    Preferences go before everything: they are two, one after the other, and at the end they would leave a
+    slot unused while the second waits for the first. A request alone in the queue goes at once, whatever
+    its rank.
+    """
+
+    COMPANY = 0
+    ITEMS = 1
+    ACCOUNTS = 2
+    VALUATION = 3
+    TRANSACTIONS = 4
+    ADJUSTMENTS = 5
+    BALANCE_SHEET = 6
+
+
+class Slot:
+    """A request's turn: when it left (its slot's moment until the request reports leaving)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
 class RateLimiter:
     """Sliding windows over the last second and minute, shared by every thread calling one realm.
 
-    Requests are also spaced evenly, `(1 + margin) / per_second` apart, instead of leaving in bursts of
-    `per_second`: a burst queues up in the client (and at the server), so its last request may reach QBO
+    Requests are also spaced evenly, on a grid `(1 + margin) / per_second` apart, instead of leaving in bursts
+    of `per_second`: a burst queues up in the client (and at the server), so its last request may reach QBO
     tens of milliseconds after its slot was taken, and then share QBO's second with the next burst (HTTP 429
     and a retry a second later). Evenly spaced, the requests keep QBO's rate just as well: the n-th leaves
     `(n - 1) / per_second` seconds after the first either way, give or take the margin.
+
+    QBO counts a request when it arrives, and on a busy machine a request may leave well after its slot
+    (waiting for the interpreter or the CPU): each request reports when it actually left (`departed`), and the
+    windows count that moment. When several requests wait, the next slot goes to the lowest `Rank`, then to
+    the one that came first.
     """
+
+    MAX_MARGIN = 0.1
 
     def __init__(self, per_second: int, per_minute: int, *, margin: float = 0.02) -> None:
         self.per_second = per_second
@@ -163,27 +204,75 @@ class RateLimiter:
         # A little slack so that network jitter never packs 11 requests into QBO's second.
         self.margin = margin
         self.interval = (1 + margin) / per_second if per_second > 0 else 0.0
-        self._lock = threading.Lock()
-        self._sent: deque[float] = deque()
-        self._next = 0.0  # the earliest moment the next request may leave
+        self._cond = threading.Condition()
+        self._sent: deque[Slot] = deque()
+        self._next = 0.0  # the grid's next slot
+        self._queue: list[tuple[int, int]] = []  # (rank, arrival number) of the waiting requests, a heap
+        self._arrivals = itertools.count()
 
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._sent and now - self._sent[0] >= 60 + self.margin:
-                    self._sent.popleft()
-                recent = [t for t in self._sent if now - t < 1 + self.margin]
-                wait = self._next - now
-                if len(recent) >= self.per_second:
-                    wait = max(wait, recent[-self.per_second] + 1 + self.margin - now)
-                if len(self._sent) >= self.per_minute:
-                    wait = max(wait, self._sent[-self.per_minute] + 60 + self.margin - now)
-                if wait <= 0:
-                    self._sent.append(now)
-                    self._next = now + self.interval
-                    return
-            time.sleep(wait)
+    def slow_down(self) -> None:
+        """QBO refused a request as too fast (HTTP 429): requests reached it closer together than they left
+        here (the network delayed some). Wider spacing from now on, up to 10%."""
+        with self._cond:
+            if self.margin < self.MAX_MARGIN:
+                self.margin = min(max(self.margin * 2, 0.01), self.MAX_MARGIN)
+                self.interval = (1 + self.margin) / self.per_second if self.per_second > 0 else 0.0
+                log.info("QBO asked Preflight to slow down: requests now leave %.0f ms apart", self.interval * 1000)
+
+    def departed(self, slot: Slot) -> None:
+        """The request holding `slot` has just been sent: the windows count it from now."""
+        with self._cond:
+            slot.at = max(slot.at, time.monotonic())
+            self._cond.notify_all()  # the first in line may now have to wait longer
+
+    def _advance(self, now: float) -> None:
+        """Schedule the next slot. Slots keep to a grid, `interval` apart: a waiting thread wakes a few
+        milliseconds late when others are busy, and 60 late wake-ups would add up to most of a second. The
+        next slot makes the lateness up (the windows over the last second and minute still hold). After an
+        idle spell the grid starts again from now."""
+        if now - self._next > self.interval:
+            self._next = now + self.interval
+        else:
+            self._next += self.interval
+
+    def _wait(self, now: float) -> float:
+        """Seconds until the next slot; the caller holds the lock."""
+        while self._sent and now - self._sent[0].at >= 60 + self.margin:
+            self._sent.popleft()
+        wait = self._next - now
+        if self.per_second > 0:
+            # Requests may have left out of order (one late): count by when they left.
+            recent = sorted(slot.at for slot in self._sent if now - slot.at < 1 + self.margin)
+            if len(recent) >= self.per_second:
+                wait = max(wait, recent[-self.per_second] + 1 + self.margin - now)
+        if self.per_minute > 0 and len(self._sent) >= self.per_minute:
+            wait = max(wait, min(slot.at for slot in list(self._sent)[-self.per_minute :]) + 60 + self.margin - now)
+        return wait
+
+    def acquire(self, rank: int = 0) -> Slot:
+        with self._cond:
+            ticket = (int(rank), next(self._arrivals))
+            heapq.heappush(self._queue, ticket)
+            try:
+                while True:
+                    now = time.monotonic()
+                    wait = self._wait(now)
+                    if self._queue[0] == ticket:
+                        if wait <= 0:
+                            heapq.heappop(self._queue)
+                            slot = Slot(now)
+                            self._sent.append(slot)
+                            self._advance(now)
+                            return slot
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+            finally:
+                # Whoever is first now (a request that arrived meanwhile, or the next one) works out its wait.
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                    heapq.heapify(self._queue)
+                self._cond.notify_all()
 
 
 _limiters: dict[tuple[str, str, int, int], RateLimiter] = {}
@@ -208,17 +297,55 @@ class _Unauthorized(Exception):
     """HTTP 401 from the API: the access token is expired or revoked."""
 
 
+# The slot of the request this thread is sending, until the request has left (see _DepartingHTTPConnection).
+_leaving = threading.local()
+
+
+class _DepartingHTTPConnection(HTTPConnection):
+    """Tells the rate limiter the moment the request has been written to the socket."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().request(*args, **kwargs)
+        finally:
+            pending: tuple[RateLimiter, Slot] | None = getattr(_leaving, "slot", None)
+            if pending is not None:
+                _leaving.slot = None
+                pending[0].departed(pending[1])
+
+
+class _DepartingHTTPSConnection(_DepartingHTTPConnection, HTTPSConnection):
+    pass
+
+
+class _DepartingHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _DepartingHTTPConnection
+
+
+class _DepartingHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _DepartingHTTPSConnection
+
+
 class _PacedAdapter(HTTPAdapter):
-    """Takes a rate-limiter slot at the last moment before a request goes out.
+    """Takes a rate-limiter slot at the last moment before a request goes out, and reports when it left.
 
     QBO counts a request when it arrives. Taking the slot before requests has prepared the request (cookies,
     proxy and netrc settings) lets that work, and any wait for the GIL while other threads decode pages,
     stretch the time between the slot and the arrival, unevenly from one request to the next; two requests
-    a second apart by their slots could then arrive less than a second apart (HTTP 429)."""
+    a second apart by their slots could then arrive less than a second apart (HTTP 429). What is left of
+    that stretch is measured: the connection reports the moment the request was written."""
 
-    def __init__(self, limiter: RateLimiter) -> None:
+    def __init__(self, limiter: RateLimiter, rank: Rank) -> None:
         super().__init__()
         self.limiter = limiter
+        self.rank = rank
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _DepartingHTTPConnectionPool,
+            "https": _DepartingHTTPSConnectionPool,
+        }
 
     def send(
         self,
@@ -229,8 +356,11 @@ class _PacedAdapter(HTTPAdapter):
         cert: None | bytes | str | tuple[bytes | str, bytes | str] = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        self.limiter.acquire()
-        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        _leaving.slot = (self.limiter, self.limiter.acquire(self.rank))
+        try:
+            return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        finally:
+            _leaving.slot = None
 
 
 class _Client(QuickBooks):
@@ -269,6 +399,8 @@ class _Client(QuickBooks):
                         f"QuickBooks Online had a server error (HTTP {status}). Try again in a few minutes.",
                         detail=f"{status} after {attempt} retries: {_path(url)}",
                     )
+                if status == 429:
+                    self.limiter.slow_down()
                 delay = _retry_delay(response, attempt, policy)
                 log.info("QBO answered %s for %s; retrying in %.2fs", status, _path(url), delay)
                 time.sleep(delay)
@@ -453,6 +585,7 @@ class QboSource:
         self._auth: AuthClient | None = None
         self._accounts_lock = threading.Lock()
         self._accounts_flight: Future[list[QboAccount]] | None = None
+        self._local = threading.local()  # each thread's HTTP session (see _session)
 
     def __repr__(self) -> str:
         return f"QboSource(realm_id={self.realm_id!r}, api_base={self.api_base!r})"
@@ -551,33 +684,45 @@ class QboSource:
 
     # -------------------------------------------------------------- calls
 
-    def _client(self, access_token: str) -> _Client:
+    def _client(self, access_token: str, rank: Rank) -> _Client:
         if not self.realm_id:
             raise ConfigurationError("No QuickBooks Online company (realm id) is configured. Connect QBO first.")
         client = _Client(company_id=self.realm_id, minorversion=self.config.minor_version, use_decimal=True)
         client.api_url_v3 = self.api_base  # instance attribute: the class one is shared process-wide
-        client.session = OAuth2Session(
-            self.config.client_id, token={"access_token": access_token, "token_type": "Bearer"}
-        )
         client.policy = self.config
         client.limiter = limiter_for(
             self.api_base, self.realm_id, self.config.requests_per_second, self.config.requests_per_minute
         )
-        adapter = _PacedAdapter(client.limiter)
-        client.session.mount("https://", adapter)
-        client.session.mount("http://", adapter)
+        client.session = self._session(access_token, client.limiter, rank)
         return client
 
-    def _call(self, what: str, fn: Callable[[_Client], T]) -> T:
+    def _session(self, access_token: str, limiter: RateLimiter, rank: Rank) -> OAuth2Session:
+        """This thread's session for this access token. It keeps its connections to QBO open from one call to
+        the next: a new TLS connection per request would cost round trips, and time between taking a rate
+        slot and the request reaching QBO."""
+        local = self._local
+        session: OAuth2Session | None = getattr(local, "session", None)
+        if session is None or local.token != access_token:
+            if session is not None:
+                session.close()
+            session = OAuth2Session(self.config.client_id, token={"access_token": access_token, "token_type": "Bearer"})
+            local.adapter = _PacedAdapter(limiter, rank)
+            session.mount("https://", local.adapter)
+            session.mount("http://", local.adapter)
+            local.session, local.token = session, access_token
+        local.adapter.rank = rank
+        return session
+
+    def _call(self, what: str, fn: Callable[[_Client], T], rank: Rank = Rank.ITEMS) -> T:
         generation, token = self._access()
         try:
-            return self._run(what, fn, self._client(token))
+            return self._run(what, fn, self._client(token, rank))
         except _Unauthorized:
             pass
         self._after_401(generation)
         _, token = self._access()
         try:
-            return self._run(what, fn, self._client(token))
+            return self._run(what, fn, self._client(token, rank))
         except _Unauthorized as exc:
             raise QboAuthError(RECONNECT, detail=f"401 after a token refresh: {what}") from exc
 
@@ -601,14 +746,14 @@ class QboSource:
                 text += f" (code {code})"
             raise QboFaultError(text, code=code, detail=detail or None) from exc
 
-    def query(self, statement: str) -> dict[str, Any]:
+    def query(self, statement: str, rank: Rank = Rank.ITEMS) -> dict[str, Any]:
         """One raw query; returns the QueryResponse object."""
-        result = self._call("query", lambda qb: qb.query(statement))
+        result = self._call("query", lambda qb: qb.query(statement), rank)
         response = result.get("QueryResponse") if isinstance(result, dict) else None
         return response if isinstance(response, dict) else {}
 
-    def _count(self, entity: str, where: str) -> int:
-        response = self.query(f"SELECT COUNT(*) FROM {entity}{where}")
+    def _count(self, job: _Job) -> int:
+        response = self.query(f"SELECT COUNT(*) FROM {job.entity}{job.where}", job.rank)
         return int(response.get("totalCount") or 0)
 
     def _fetch_all(self, jobs: list[_Job]) -> dict[str, list[Any]]:
@@ -617,13 +762,18 @@ class QboSource:
         Pages are parsed as they arrive, on the worker threads, so that raw JSON never piles up and the work
         overlaps the wait for the next page. A job marked `large` asks for its COUNT together with its first
         page and plans every page as soon as the count is known; other jobs read their first page and count
-        only when it comes back full (most companies have few accounts or transactions since a date). Rows
-        added while paging push the last page past its planned end: paging continues until a short page.
+        only when it comes back full (most companies have few accounts or transactions since a date).
+
+        The count fixes what is read: when it fills the last page exactly, no read goes past it (new rows get
+        higher Ids, so they could only come after the rows counted, and QBO never deletes items). A page
+        fuller than the count left for it shows that rows were added meanwhile: paging then goes on until a
+        short page, as it does for jobs that were never counted.
         """
         pages: dict[str, dict[int, list[tuple[str, Any]]]] = {job.entity: {} for job in jobs}
         full: dict[str, dict[int, bool]] = {job.entity: {} for job in jobs}
         planned: dict[str, set[int]] = {job.entity: set() for job in jobs}
         counting: dict[str, bool] = {job.entity: False for job in jobs}
+        counted: dict[str, int] = {}
         pending: dict[Future[Any], tuple[_Job, int]] = {}  # start 0: the COUNT
         workers = max(self.config.max_workers, 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qbo-page") as pool:
@@ -634,13 +784,15 @@ class QboSource:
 
             def submit_count(job: _Job) -> None:
                 counting[job.entity] = True
-                pending[pool.submit(self._count, job.entity, job.where)] = (job, 0)
+                pending[pool.submit(self._count, job)] = (job, 0)
 
             def advance(job: _Job) -> None:
-                """Once the pages planned so far are in, read on while the last one came back full."""
+                """Once the pages planned so far are in, read on while the last one came back full of rows
+                the count did not foresee."""
                 entity = job.entity
                 top = max(planned[entity])
-                if not counting[entity] and full[entity].get(top):
+                foreseen = top + PAGE_SIZE - 1 <= counted.get(entity, 0)
+                if not counting[entity] and full[entity].get(top) and not foreseen:
                     submit_page(job, top + PAGE_SIZE)
 
             for job in jobs:
@@ -656,10 +808,8 @@ class QboSource:
                         if start == 0:
                             count = int(future.result())
                             counting[entity] = False
-                            # A full last page is always followed by one more read (rows may have been added
-                            # meanwhile): when the count fills the last page, plan that read with the others.
-                            extra = 1 if count and count % PAGE_SIZE == 0 else 0
-                            for n in range(1, max(math.ceil(count / PAGE_SIZE), 1) + extra):
+                            counted[entity] = count
+                            for n in range(1, max(math.ceil(count / PAGE_SIZE), 1)):
                                 if 1 + n * PAGE_SIZE not in planned[entity]:
                                     submit_page(job, 1 + n * PAGE_SIZE)
                             if full[entity].get(max(planned[entity])):
@@ -688,7 +838,7 @@ class QboSource:
         """One page of a job: (rows on it, [(Id, parsed row)])."""
         paging = f" ORDERBY Id STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
         statement = f"SELECT {job.select} FROM {job.entity}{job.where}{paging}"
-        rows = [r for r in self.query(statement).get(job.entity) or [] if isinstance(r, dict)]
+        rows = [r for r in self.query(statement, job.rank).get(job.entity) or [] if isinstance(r, dict)]
         return len(rows), [(str(r.get("Id")), job.parse(r)) for r in rows]
 
     # -------------------------------------------------------------- what the checks read
@@ -705,7 +855,7 @@ class QboSource:
 
     def _company_info(self) -> dict[str, Any]:
         realm = str(self.realm_id)
-        result = self._call("company info", lambda qb: qb.get_single_object("CompanyInfo", realm))
+        result = self._call("company info", lambda qb: qb.get_single_object("CompanyInfo", realm), Rank.COMPANY)
         info = result.get("CompanyInfo") if isinstance(result, dict) else None
         if not isinstance(info, dict):
             raise QboError("QuickBooks Online sent no company information.", detail="CompanyInfo missing")
@@ -713,7 +863,9 @@ class QboSource:
 
     def company(self) -> QboCompany:
         info = self._company_info()
-        result = self._call("preferences", lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences"))
+        result = self._call(
+            "preferences", lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences"), Rank.COMPANY
+        )
         p = result.get("Preferences") if isinstance(result, dict) else None
         p = p if isinstance(p, dict) else {}
         products = p.get("ProductAndServicesPrefs") or {}
@@ -731,7 +883,7 @@ class QboSource:
 
     def items(self) -> list[QboItem]:
         """Every item, active and inactive, with Sku (plain `SELECT *` leaves Sku out)."""
-        job = _Job("Item", "*, Sku", " WHERE Active IN (true, false)", parse_item, large=True)
+        job = _Job("Item", "*, Sku", " WHERE Active IN (true, false)", parse_item, Rank.ITEMS, large=True)
         return list(self._fetch_all([job])["Item"])
 
     def accounts(self) -> list[QboAccount]:
@@ -744,7 +896,7 @@ class QboSource:
         if not leader:
             return list(flight.result())
         try:
-            job = _Job("Account", "*", " WHERE Active IN (true, false)", parse_account)
+            job = _Job("Account", "*", " WHERE Active IN (true, false)", parse_account, Rank.ACCOUNTS)
             accounts: list[QboAccount] = self._fetch_all([job])["Account"]
             flight.set_result(accounts)
         except BaseException as exc:
@@ -757,7 +909,9 @@ class QboSource:
 
     def inventory_valuation(self, as_of: date) -> list[ValuationLine]:
         qs = {"report_date": as_of.isoformat()}
-        report = self._call("inventory valuation report", lambda qb: qb.get_report("InventoryValuationSummary", qs))
+        report = self._call(
+            "inventory valuation report", lambda qb: qb.get_report("InventoryValuationSummary", qs), Rank.VALUATION
+        )
         lines: list[ValuationLine] = []
         for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
             cols = row.get("ColData") or []
@@ -780,7 +934,7 @@ class QboSource:
     def item_transactions(self, since: date | None) -> list[ItemTransaction]:
         """One entry per (transaction, item) on purchase orders, bills, invoices and sales receipts."""
         where = f" WHERE TxnDate >= '{since.isoformat()}'" if since is not None else ""
-        jobs = [_Job(entity, "*", where, _txn_parser(entity)) for entity in ITEM_TXN_ENTITIES]
+        jobs = [_Job(entity, "*", where, _txn_parser(entity), Rank.TRANSACTIONS) for entity in ITEM_TXN_ENTITIES]
         fetched = self._fetch_all(jobs)
         return [t for entity in ITEM_TXN_ENTITIES for txn in fetched[entity] for t in txn]
 
@@ -788,7 +942,7 @@ class QboSource:
         """Balance on `on` of every account whose AccountSubType is Inventory (BalanceSheet, end_date=on)."""
         inventory = [a for a in self.accounts() if a.account_sub_type == "Inventory"]
         qs = {"end_date": on.isoformat()}
-        report = self._call("balance sheet", lambda qb: qb.get_report("BalanceSheet", qs))
+        report = self._call("balance sheet", lambda qb: qb.get_report("BalanceSheet", qs), Rank.BALANCE_SHEET)
         wanted = {a.id for a in inventory}
         # An active account with no activity may be left out of the report: its balance is zero.
         out = {a.id: Decimal("0.00") for a in inventory if a.active}
@@ -801,7 +955,7 @@ class QboSource:
 
     def adjustments(self, since: date) -> list[InventoryAdjustment]:
         where = f" WHERE TxnDate >= '{since.isoformat()}'"
-        job = _Job("InventoryAdjustment", "*", where, parse_adjustment)
+        job = _Job("InventoryAdjustment", "*", where, parse_adjustment, Rank.ADJUSTMENTS)
         return [a for a in self._fetch_all([job])["InventoryAdjustment"] if a is not None]
 
     def find_items_by_name(self, name: str) -> list[QboItem]:
@@ -818,6 +972,7 @@ class _Job:
     select: str
     where: str
     parse: Callable[[dict[str, Any]], Any]
+    rank: Rank
     large: bool = False  # count at once, with the first page
 
 

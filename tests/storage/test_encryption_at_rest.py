@@ -168,3 +168,24 @@ def test_key_rotation_reencrypts_every_secret(sessions: sessionmaker[Session], e
         finale = repo.get_connection(session, checklist_id, ConnectionKind.FINALE)
         assert qbo is not None and finale is not None
         assert (qbo.refresh_token, finale.api_secret) == (REFRESH, API_SECRET)
+
+
+def test_a_failed_statement_never_shows_the_secrets_it_carried(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sessions.begin() as session:
+        checklist_id = _checklist(session).id
+    set_secret_box(None)  # encryption fails inside the statement: SQLAlchemy wraps the error with its parameters
+    monkeypatch.setenv("PREFLIGHT_SECRET_KEY", "")
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        with sessions() as session:
+            session.add(Connection(checklist_id=checklist_id, kind=ConnectionKind.QBO, refresh_token=REFRESH))
+            with pytest.raises(sa.exc.StatementError) as raised:
+                session.execute(sa.select(Connection)).all()  # autoflush
+        assert "PREFLIGHT_SECRET_KEY" in str(raised.value)
+        assert REFRESH not in str(raised.value) and REFRESH not in repr(raised.value)
+    finally:
+        get_settings.cache_clear()

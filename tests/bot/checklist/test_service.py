@@ -15,8 +15,9 @@ import pytest
 import requests
 from sqlalchemy import text
 
+from bot.checklist.connections import QboConnectionData
 from bot.checklist.errors import InputError, NotOwnerError
-from bot.checklist.service import OAUTH_STATE_TTL, ChecklistService, QboConnectionData
+from bot.checklist.service import OAUTH_STATE_TTL, ChecklistService
 from bot.conversation.conversation import Conversation
 from bot.settings import with_overrides
 from bot.sources import LiveSources

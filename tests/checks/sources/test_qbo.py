@@ -93,23 +93,38 @@ def test_all_pages_of_2345_items_concurrently() -> None:
         assert sb.state.requests[query_path] == 4  # COUNT + 3 pages
 
 
+def _add_items_after_the_count(sb: Sandbox, n: int) -> list[RequestRecord]:
+    """Another app adds `n` items once the COUNT has been answered (as the second request arrives)."""
+    seen: list[RequestRecord] = []
+    company = sb.company
+
+    def hook(record: RequestRecord) -> None:
+        seen.append(record)
+        if len(seen) == 2:
+            company.items.extend(inventory(str(5000 + k), f"Late {k}", "1", "1") for k in range(n))
+
+    sb.state.on_request = hook
+    return seen
+
+
 def test_items_added_while_paging_are_not_lost() -> None:
-    with serve(bulk_company(2000)) as sb:
-        company = sb.company
-        seen: list[RequestRecord] = []
-
-        # Right after the COUNT, another app adds items: the last planned page comes back full.
-        def add_items_after_count(record: RequestRecord) -> None:
-            seen.append(record)
-            if len(seen) == 1:
-                company.items.extend(inventory(str(5000 + n), f"Late {n}", "1", "1") for n in range(5))
-
-        sb.state.on_request = add_items_after_count
+    with serve(bulk_company(1998)) as sb:
+        seen = _add_items_after_the_count(sb, 5)
         items = make_source(sb, max_workers=1).items()
         ids = [i.id for i in items]
-        assert len(ids) == len(set(ids)) == 2005
+        assert len(ids) == len(set(ids)) == 2003
         assert ids[-5:] == [str(5000 + n) for n in range(5)]
-        assert len(seen) == 4  # COUNT, 2 planned pages, 1 more because the last was full
+        # COUNT (1,998), 2 planned pages; the second came back full instead of holding 998, so one more.
+        assert len(seen) == 4
+
+
+def test_a_count_that_fills_the_last_page_needs_no_read_past_it() -> None:
+    with serve(bulk_company(2000)) as sb:
+        seen = _add_items_after_the_count(sb, 5)
+        items = make_source(sb, max_workers=1).items()
+        # The 2,000 items counted are the snapshot; items made after the count are the next check's.
+        assert [i.id for i in items] == [str(1000 + n) for n in range(2000)]
+        assert len(seen) == 3  # COUNT and 2 pages: nothing read past the count
 
 
 def test_accounts(sandbox: Sandbox) -> None:

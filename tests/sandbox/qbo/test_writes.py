@@ -101,3 +101,16 @@ def test_journal_entry_must_balance(sandbox: Sandbox) -> None:
     assert sandbox.post("journalentry", entry).status_code == 200
     assert balance(sandbox, "81", "2024-12-31") == "519.05"
     assert balance(sandbox, "81", "2024-12-30") == "518.75"
+
+
+def test_remembered_answers_are_forgotten_when_the_company_is_written_to(sandbox: Sandbox) -> None:
+    sandbox.state.remember_answers = True  # as the benchmarks run it
+    today = datetime.now(sandbox.company.tz).date().isoformat()
+    statement = "SELECT * FROM Item WHERE Id = '11' AND Active IN (true, false)"
+    first = sandbox.query(statement)
+    first_report = sandbox.get("reports/BalanceSheet", end_date=today)
+    assert sandbox.query(statement).content == first.content  # the same bytes again
+    assert sandbox.get("reports/BalanceSheet", end_date=today).content == first_report.content
+    assert sandbox.post("item", {"Id": "11", "SyncToken": "3", "sparse": True, "Active": False}).status_code == 200
+    assert sandbox.query(statement).json()["QueryResponse"]["Item"][0]["Active"] is False
+    assert balance(sandbox, "81", today) == "268.75"

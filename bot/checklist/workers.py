@@ -1,0 +1,412 @@
+"""Check runs in worker processes, so that the chat never waits behind one.
+
+A full check of a large company decodes hundreds of megabytes of JSON and runs the checks over a million
+objects. In the server's own process that work would hold Python's GIL for tens of milliseconds at a time,
+and every slash command, button and reminder arriving meanwhile would wait behind it (Slack allows an app 3
+seconds to acknowledge; people notice a tenth of one). So each run goes to processes of its own: forked from
+a fork server that imported Preflight once (a worker starts in milliseconds), they read QBO and Finale, run
+the checks, send back only the results and exit, which hands all their memory back. Workers run at a lower
+CPU priority than the chat, and at most `processes` run at once; more runs wait for a free one.
+
+A run is split by source when it can be: the checks that read only Finale (average cost, negative stock,
+invoices) run in one worker, everything else in another. The two sources are independent, so on a machine
+with two or more cores their reading and decoding overlap; and Finale's large answers, decoded in their own
+process, never hold up the moment a QBO request leaves (QBO counts 10 a second; a late one can be refused).
+The other worker reads the little it needs from Finale (the product list, the inventory value) itself.
+
+A worker stores rotated QBO refresh tokens itself, at once, in the database: a rotation lost with a worker
+would disconnect the company. A worker that dies (killed for memory, say) turns into `error` results that
+say so, never into silence. With `processes = 0`, or a database no other process can open (in-memory
+SQLite), runs happen in the calling process instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import resource
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
+from multiprocessing.process import BaseProcess
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
+from bot.settings import Settings
+from checks.answers import Answers
+from checks.registry import CheckSpec, ViewSpec
+from checks.results import CheckResult, Status
+from checks.runner import RunOutcome, run_checks
+from checks.snapshot import Need
+from checks.sources.loader import LoadPlan
+from storage import crypto
+from storage.db import session_factory
+
+log = logging.getLogger(__name__)
+
+# Below the chat (0): when both want the CPU, the chat's answers come first.
+WORKER_NICENESS = 10
+FINALE_ONLY_NICENESS = 15
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# What the fork server imports once, so that no worker spends its first half second importing: the checks,
+# the sources' clients, and the CLI (each worker runs the main script's imports again; `preflight` is the CLI).
+PRELOAD = ("bot.checklist.workers", "checks.catalog", "bot.sources", "bot.cli")
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """One run: which checks, over which connections, with which answers."""
+
+    checklist_id: int
+    specs: tuple[CheckSpec, ...]
+    answers: Answers
+    plan: LoadPlan
+    now: datetime
+    qbo: QboConnectionData | None
+    finale: FinaleConnectionData | None
+    views: tuple[ViewSpec, ...] = ()  # built ahead of the checks that use them
+
+
+@dataclass(frozen=True)
+class PartReport:
+    """What one worker (or the calling process) did for a run."""
+
+    slugs: tuple[str, ...]
+    in_process: bool
+    peak_rss_mb: float | None  # the worker's peak memory; None when the part ran in this process
+    measurements: dict[str, Any]  # what the instrument measured there
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A finished run, for the log and for observers (the benchmarks)."""
+
+    checklist_id: int
+    outcome: RunOutcome
+    parts: tuple[PartReport, ...]
+
+    @property
+    def in_process(self) -> bool:
+        return all(part.in_process for part in self.parts)
+
+
+class Probe(Protocol):
+    """Measures one part of a run: started on the event loop that runs it, stopped when its results are in."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> dict[str, Any]: ...
+
+
+class Instrument(Protocol):
+    """Makes a Probe for each part of a run, in the process that runs it (the benchmarks' profiler). What the
+    probe measured comes back in the PartReport. It is sent to the workers, so it must be picklable."""
+
+    def __call__(self) -> Probe: ...
+
+
+@dataclass(frozen=True)
+class _WorkerSetup:
+    """What a worker needs besides its job: how to reach the sources and the database."""
+
+    sources: SourceFactory
+    database_url: str
+    secrets: crypto.SecretBox | None  # the box this process stores tokens with
+    log_level: str
+    instrument: Instrument | None
+    niceness: int
+
+
+class WorkerDied(RuntimeError):
+    """The worker process ended without sending its results."""
+
+
+async def run_job(
+    job: CheckJob,
+    sources: SourceFactory,
+    on_tokens: Callable[[str | None, str, datetime | None], None],
+    *,
+    instrument: Instrument | None = None,
+    deliver: Callable[[RunOutcome, dict[str, Any]], None] | None = None,
+) -> tuple[RunOutcome, dict[str, Any]]:
+    """The run itself, in whichever process it happens, and what the instrument measured.
+
+    `deliver` gets both as soon as the last check is done, before the data loaded for the run is let go."""
+    probe = instrument() if instrument is not None else None
+    measured: dict[str, Any] = {}
+
+    def done(outcome: RunOutcome) -> None:
+        nonlocal measured
+        if probe is not None:
+            measured = probe.stop()
+        if deliver is not None:
+            deliver(outcome, measured)
+
+    if probe is not None:
+        probe.start()
+    qbo = sources.qbo(job.qbo, on_tokens) if job.qbo is not None else None
+    args = (job.specs, job.answers, job.plan)
+    if job.finale is None:
+        outcome = await run_checks(*args, qbo=qbo, finale=None, now=job.now, views=job.views, on_outcome=done)
+    else:
+        async with sources.finale(job.finale) as finale:
+            outcome = await run_checks(*args, qbo=qbo, finale=finale, now=job.now, views=job.views, on_outcome=done)
+    return outcome, measured
+
+
+def split_by_source(job: CheckJob) -> list[CheckJob]:
+    """The job as parts that can run side by side: the checks that read only Finale, and the rest.
+
+    Each part loads only what its own checks need; a job whose checks all fall on one side stays whole."""
+    finale_only = [spec for spec in job.specs if _finale_only(spec.needs(job.answers))]
+    rest = [spec for spec in job.specs if spec not in finale_only]
+    if not finale_only or not rest:
+        return [job]
+
+    def part(specs: Sequence[CheckSpec], *, qbo: bool) -> CheckJob:
+        needs = frozenset().union(*(spec.needs(job.answers) for spec in specs))
+        slugs = {spec.slug for spec in specs}
+        return replace(
+            job,
+            specs=tuple(specs),
+            plan=replace(job.plan, needs=needs),
+            qbo=job.qbo if qbo else None,
+            views=tuple(view for view in job.views if view.used_by & slugs),
+        )
+
+    return [part(rest, qbo=True), part(finale_only, qbo=False)]
+
+
+def _finale_only(needs: frozenset[Need]) -> bool:
+    return bool(needs) and all(need.source == "Finale" for need in needs)
+
+
+class CheckWorkers:
+    """Runs check jobs in worker processes, `processes` at a time (0: in this process)."""
+
+    def __init__(
+        self,
+        *,
+        sources: SourceFactory,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        processes: int,
+        instrument: Instrument | None = None,
+    ) -> None:
+        self.sources = sources
+        self.sessions = sessions
+        self.instrument = instrument
+        url = sessions.kw["bind"].url
+        if processes > 0 and url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            log.info("Checks run in the server's process: an in-memory database cannot be shared with workers")
+            processes = 0
+        self.processes = processes
+        self._database_url = url.render_as_string(hide_password=False)
+        self._log_level = settings.log_level
+        self._threads: ThreadPoolExecutor | None = None
+        self._live: set[BaseProcess] = set()
+        self._lock = threading.Lock()
+
+    async def run(self, job: CheckJob) -> RunReport:
+        if self.processes == 0:
+            persist = _token_store(self.sessions, job.checklist_id)
+            outcome, measured = await run_job(job, self.sources, persist, instrument=self.instrument)
+            part = PartReport(tuple(s.slug for s in job.specs), True, None, measured)
+            return RunReport(job.checklist_id, outcome, (part,))
+        # With one process there is nothing to run side by side.
+        parts = split_by_source(job) if self.processes > 1 else [job]
+        loop = asyncio.get_running_loop()
+        # A worker is waited for on a thread of its own: the event loop never blocks on a pipe.
+        done = await asyncio.gather(*(loop.run_in_executor(self._pool(), self._in_worker, part) for part in parts))
+        return _merge(job, done)
+
+    def start(self) -> None:
+        """Start the fork server now, so that the first check does not wait for it (seconds of imports)."""
+        if self.processes > 0:
+            process = _context().Process(target=_ready, name="preflight-check-warmup", daemon=True)
+            process.start()
+            process.join(60)
+
+    def close(self) -> None:
+        """Stop the workers still running (the server is shutting down): their runs end as `error`."""
+        with self._lock:
+            live, threads = list(self._live), self._threads
+            self._threads = None
+        for process in live:
+            process.terminate()
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=self.processes, thread_name_prefix="check-worker")
+            return self._threads
+
+    def _in_worker(self, job: CheckJob) -> tuple[CheckJob, RunOutcome, PartReport]:
+        slugs = tuple(spec.slug for spec in job.specs)
+        try:
+            outcome, measured, peak = self._exchange(job)
+        except WorkerDied as exc:
+            log.error("A check run for checklist %s lost its worker (%s): %s", job.checklist_id, slugs, exc)
+            outcome = RunOutcome(tuple(_worker_died(slug, str(exc)) for slug in slugs), None, ())
+            return job, outcome, PartReport(slugs, False, None, {})
+        return job, outcome, PartReport(slugs, False, peak, measured)
+
+    def _exchange(self, job: CheckJob) -> tuple[RunOutcome, dict[str, Any], float]:
+        context = _context()
+        receiver, sender = context.Pipe(duplex=False)
+        # QBO's pacing (10 requests a second) is what a run waits for; a part that reads only Finale has time
+        # to spare, so it yields to the part that reads QBO.
+        niceness = WORKER_NICENESS if job.qbo is not None else FINALE_ONLY_NICENESS
+        setup = _WorkerSetup(
+            self.sources, self._database_url, _secret_box(), self._log_level, self.instrument, niceness
+        )
+        process = context.Process(
+            target=_worker_main,
+            args=(sender, job, setup),
+            name=f"preflight-check-{job.checklist_id}-{'qbo' if job.qbo is not None else 'finale'}",
+            daemon=True,  # ended with the server, never left behind
+        )
+        with self._lock:
+            process.start()
+            self._live.add(process)
+        sender.close()  # the worker holds the only sending end: its exit reads as EOF here
+        try:
+            kind, payload = receiver.recv()
+        except EOFError:
+            process.join(10)
+            raise WorkerDied(_exit_reason(process.exitcode)) from None
+        finally:
+            receiver.close()
+            with self._lock:
+                self._live.discard(process)
+        # Not joined here: the worker is done with this run and exits by itself (multiprocessing reaps it).
+        if kind == "failed":
+            raise RuntimeError(f"The check run failed in its worker process:\n{payload}")
+        outcome, measured, peak = payload
+        return outcome, measured, peak
+
+
+def _merge(job: CheckJob, done: Sequence[tuple[CheckJob, RunOutcome, PartReport]]) -> RunReport:
+    """One report of a run whose parts ran apart: results in the job's order."""
+    by_slug = {result.slug: result for _, outcome, _ in done for result in outcome.results}
+    company = next((outcome.company for _, outcome, _ in done if outcome.company is not None), None)
+    spans = tuple(sorted((s for _, outcome, _ in done for s in outcome.spans), key=lambda s: (s.start_s, s.name)))
+    outcome = RunOutcome(tuple(by_slug[spec.slug] for spec in job.specs), company, spans)
+    return RunReport(job.checklist_id, outcome, tuple(part for _, _, part in done))
+
+
+def _context() -> ForkServerContext | SpawnContext:
+    """Workers are forked from a fork server, never from the server itself: forking a process with running
+    threads (the event loop's executors, the scheduler) can copy a lock that some thread holds."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        preload = list(PRELOAD)
+        # A main module run with `python -m` is imported again in each worker, so the fork server imports it too.
+        main = getattr(sys.modules["__main__"].__spec__, "name", None)
+        if main and not main.endswith("__main__"):
+            preload.append(main)
+        context.set_forkserver_preload(preload)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _secret_box() -> crypto.SecretBox | None:
+    try:
+        return crypto.get_secret_box()
+    except crypto.MissingSecretKeyError:
+        return None  # nothing encrypted can be read or stored; the worker says so if it must
+
+
+def _token_store(
+    sessions: sessionmaker[Session], checklist_id: int
+) -> Callable[[str | None, str, datetime | None], None]:
+    def persist(access: str | None, refresh: str, expires: datetime | None) -> None:
+        store_qbo_tokens(sessions, checklist_id, access, refresh, expires)
+
+    return persist
+
+
+def _ready() -> None:
+    """The warm-up process: nothing to do but to have started."""
+
+
+def _worker_main(sender: Connection, job: CheckJob, setup: _WorkerSetup) -> None:
+    """A worker process: run one job, send back its outcome (or why it failed) and exit."""
+    delivered: list[bool] = []
+    try:
+        os.nice(setup.niceness)
+        # QBO's requests leave from threads that wait for the interpreter while others decode: hand it over
+        # often (every 0.5 ms instead of 5), so that a request leaves close to its rate-limit slot.
+        sys.setswitchinterval(0.0005)
+        logging.basicConfig(level=setup.log_level, format=LOG_FORMAT, stream=sys.stderr)
+        crypto.set_secret_box(setup.secrets)
+        sessions = session_factory(setup.database_url)
+
+        def deliver(outcome: RunOutcome, measured: dict[str, Any]) -> None:
+            # At once: the data loaded for the run, and the process, are let go after the server has this.
+            sender.send(("done", (outcome, measured, _peak_rss_mb())))
+            delivered.append(True)
+
+        try:
+            persist = _token_store(sessions, job.checklist_id)
+            asyncio.run(run_job(job, setup.sources, persist, instrument=setup.instrument, deliver=deliver))
+        finally:
+            sessions.kw["bind"].dispose()
+    except BaseException:
+        if delivered:
+            log.warning("A check worker failed after handing over its results", exc_info=True)
+        else:
+            # Tracebacks name code and messages, never secrets: Preflight's errors are written that way.
+            sender.send(("failed", traceback.format_exc()))
+    finally:
+        sender.close()
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak * (1 if sys.platform == "darwin" else 1024) / 1_000_000, 1)
+
+
+def _exit_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"it was stopped by signal {-exitcode} (the server may be short of memory, or shutting down)"
+    return f"it exited with code {exitcode} before sending its results"
+
+
+def _worker_died(slug: str, reason: str) -> CheckResult:
+    return CheckResult(
+        slug=slug,
+        status=Status.ERROR,
+        summary=f"Could not check: the check stopped before it finished ({reason}).",
+        hint="Run the check again. If it keeps happening, tell whoever runs Preflight. Until then this item "
+        "stays open.",
+    )
+
+
+def describe(report: RunReport) -> dict[str, Any]:
+    """The run in figures, for the log."""
+    spans = report.outcome.spans
+    sources = [s for s in spans if not s.name.startswith("check.")]
+    checks = [s for s in spans if s.name.startswith("check.")]
+    loaded = max((s.end_s for s in sources), default=0.0)
+    done = max((s.end_s for s in spans), default=0.0)
+    return {
+        "checks": len(report.outcome.results),
+        "seconds": round(done, 2),
+        "sources_s": round(loaded, 2),
+        "after_sources_s": round(max(done - loaded, 0.0), 2),
+        "checks_cpu_s": round(sum(s.end_s - s.start_s for s in checks), 2),
+        "workers_peak_rss_mb": [part.peak_rss_mb for part in report.parts if part.peak_rss_mb is not None],
+    }
