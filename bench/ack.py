@@ -106,7 +106,7 @@ async def _burst(http: aiohttp.ClientSession, server: Server, size: int, first: 
     return list(await asyncio.gather(*(_post(http, server, "status", first + k) for k in range(size))))
 
 
-async def _drive(server: Server, size: int, interval: float, max_bursts: int) -> dict[str, Any]:
+async def _drive(server: Server, size: int, interval: float, max_bursts: int, *, profile: bool) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as http:
         status, _ = await _post(http, server, "start", 0)
@@ -119,7 +119,8 @@ async def _drive(server: Server, size: int, interval: float, max_bursts: int) ->
         await asyncio.sleep(0.5)
         while not server.events.empty():  # runs the conversation started by itself (e.g. after `start`)
             server.events.get_nowait()
-        await loop_ask(server, {"cmd": "profile_start"})
+        if profile:
+            await loop_ask(server, {"cmd": "profile_start"})
         status, check_ack = await _post(http, server, "check", 1)
         if status != 200:
             raise RuntimeError(f"/preflight check answered HTTP {status}")
@@ -144,7 +145,7 @@ async def _drive(server: Server, size: int, interval: float, max_bursts: int) ->
             finished = await loop.run_in_executor(None, server.events.get, True, 300)
         await asyncio.sleep(1.0)
         idle = await _burst(http, server, size, n)
-        profile = (await loop_ask(server, {"cmd": "profile_stop"}))["profile"]
+        server_profile = (await loop_ask(server, {"cmd": "profile_stop"}))["profile"] if profile else None
     latencies = sorted(s for burst in during for _, s in burst["results"])
     failures = sum(1 for burst in during for code, _ in burst["results"] if code != 200)
     idle_latencies = sorted(s for _, s in idle)
@@ -167,7 +168,7 @@ async def _drive(server: Server, size: int, interval: float, max_bursts: int) ->
         "check_seconds_in_server": finished.get("seconds"),
         "idle_p50_ms": round(percentile(idle_latencies, 50) * 1000, 1),
         "idle_p99_ms": round(percentile(idle_latencies, 99) * 1000, 1),
-        "server_profile": profile,
+        "server_profile": server_profile,
         "method": (
             f"`/preflight check` through the production server (bot/server.py), then every {interval} s while "
             f"that check ran, {size} concurrent signed `/preflight status` requests; latency = time to HTTP "
@@ -176,19 +177,33 @@ async def _drive(server: Server, size: int, interval: float, max_bursts: int) ->
     }
 
 
-def measure(sims: Child, hello: dict[str, Any], args: argparse.Namespace, today: date) -> dict[str, Any]:
-    """Run the acknowledgement benchmark against a fresh server process (simulators already running)."""
-    server = Server(hello)
-    try:
-        sims.ask({"cmd": "reset"})
-        time.sleep(1.1)
-        result = asyncio.run(_drive(server, args.ack_requests, args.ack_interval, max_bursts=60))
-        result["server_peak_rss_mb"] = server.ask({"cmd": "rss"})["peak_rss_mb"]
-    finally:
-        server.close()
+def measure(
+    sims: Child, hello: dict[str, Any], args: argparse.Namespace, today: date, *, target_p99_ms: float
+) -> dict[str, Any]:
+    """Run the acknowledgement benchmark against a fresh server process (simulators already running).
+
+    A sampling profiler in the server would slow what it measures, so the measured pass has none; when p99
+    misses the target, a second pass, profiled, says where the server's time went."""
+    result = _one_pass(sims, hello, args, profile=False)
     print(
         f"  acknowledgements during a check: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
         f"({result['requests']} requests in {len(result['bursts'])} bursts)",
         file=sys.stderr,
     )
+    if not args.no_profile and (result["p99_ms"] or 0) >= target_p99_ms:
+        profiled = _one_pass(sims, hello, args, profile=True)
+        result["server_profile"] = profiled["server_profile"]
+        result["profiled_pass"] = {k: profiled[k] for k in ("p50_ms", "p99_ms", "idle_p50_ms", "idle_p99_ms")}
+    return result
+
+
+def _one_pass(sims: Child, hello: dict[str, Any], args: argparse.Namespace, *, profile: bool) -> dict[str, Any]:
+    server = Server(hello)
+    try:
+        sims.ask({"cmd": "reset"})
+        time.sleep(1.1)
+        result = asyncio.run(_drive(server, args.ack_requests, args.ack_interval, max_bursts=60, profile=profile))
+        result["server_peak_rss_mb"] = server.ask({"cmd": "rss"})["peak_rss_mb"]
+    finally:
+        server.close()
     return result

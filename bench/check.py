@@ -17,16 +17,15 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench.machine import current_rss_mb, peak_rss_mb
+from bench.machine import TreeMemory, current_rss_mb, peak_rss_mb
 from bench.probes import WorkerProbes
-from bot.app import configure_secrets, open_database
+from bot.app import configure_secrets, freeze_startup_objects, open_database
 from bot.checklist.connections import QboConnectionData
 from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ScopeKey
@@ -34,7 +33,6 @@ from bot.checklist.workers import CheckWorkers, RunReport
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
 from checks.spans import Span
-from sandbox.runtime import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from storage import models as db
 from storage.crypto import generate_key
 
@@ -42,39 +40,6 @@ T = TypeVar("T")
 ACTOR = Actor("UBENCH", "Benchmark Controller")
 _STDIN = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-stdin")
 SCOPE = ScopeKey("slack", "TBENCH", "CBENCH", "Benchmark workspace")
-
-
-@dataclass
-class Timeline:
-    """When storing the results started and ended, in seconds from `origin`."""
-
-    origin: float = field(default_factory=time.perf_counter)
-    spans: list[tuple[str, float, float]] = field(default_factory=list)
-
-    def timed(self, name: str, fn: Callable[[], T]) -> T:
-        start = time.perf_counter()
-        try:
-            return fn()
-        finally:
-            self.spans.append((name, round(start - self.origin, 3), round(time.perf_counter() - self.origin, 3)))
-
-
-class TimedService(ChecklistService):
-    """The production service; storing a run is timed."""
-
-    timeline: Timeline
-
-    def _store_run(
-        self,
-        checklist_id: int,
-        actor: Actor | None,
-        specs: Sequence[object],
-        results: Any,
-        started: datetime,
-    ) -> None:
-        self.timeline.timed(
-            "store", lambda: super(TimedService, self)._store_run(checklist_id, actor, specs, results, started)
-        )
 
 
 def bench_settings(env: dict[str, Any], data_dir: Path) -> Settings:
@@ -85,8 +50,9 @@ def bench_settings(env: dict[str, Any], data_dir: Path) -> Settings:
             "data_dir": str(data_dir),
             "database_url": f"sqlite:///{data_dir / 'bench.sqlite3'}",
             "secret_key": generate_key(),
-            "qbo_client_id": SANDBOX_CLIENT_ID,
-            "qbo_client_secret": SANDBOX_CLIENT_SECRET,
+            # The simulators' app (not sandbox.runtime's constants: workers import this module again).
+            "qbo_client_id": env["qbo"]["client_id"],
+            "qbo_client_secret": env["qbo"]["client_secret"],
             "qbo_environment": env["qbo"]["discovery_url"],
             "qbo_api_base": env["qbo"]["api_base"],
             "finale_base_url": finale["base_url"],
@@ -96,9 +62,7 @@ def bench_settings(env: dict[str, Any], data_dir: Path) -> Settings:
     )
 
 
-async def prepare(
-    env: dict[str, Any], data_dir: Path, timeline: Timeline, *, profile: bool
-) -> tuple[TimedService, int]:
+async def prepare(env: dict[str, Any], data_dir: Path, *, profile: bool) -> tuple[ChecklistService, int]:
     """A checklist connected to the simulators, with the enable date and revenue answered.
 
     The service is the production one with its production workers: the check runs in a worker process,
@@ -114,8 +78,7 @@ async def prepare(
         processes=settings.check_processes,
         instrument=WorkerProbes(profile=profile),
     )
-    service = TimedService(sessions, settings, sources, workers=workers)
-    service.timeline = timeline
+    service = ChecklistService(sessions, settings, sources, workers=workers)
     workers.start()
     view, _ = service.start(SCOPE, ACTOR, "Benchmark company")
     qbo = env["qbo"]
@@ -141,6 +104,7 @@ async def prepare(
         assert row is not None
         row.enable_date = enable
         row.enable_date_decided = True
+    freeze_startup_objects()  # as the server does once it has started
     return service, view.id
 
 
@@ -151,23 +115,22 @@ def _extent(spans: Sequence[Span], prefix: str) -> float:
     return round(max(s.end_s for s in chosen) - min(s.start_s for s in chosen), 3)
 
 
-async def measure(service: TimedService, checklist_id: int, timeline: Timeline) -> dict[str, Any]:
+async def measure(service: ChecklistService, checklist_id: int) -> dict[str, Any]:
     reports: list[tuple[RunReport, float]] = []
-    service.on_run(lambda report: reports.append((report, time.perf_counter())))
+    service.on_run(lambda report: reports.append((report, time.monotonic())))
     rss_before = current_rss_mb()
-    timeline.spans.clear()
-    started = timeline.origin = time.perf_counter()
-    status = await service.run_checks(checklist_id, ACTOR)
-    service_wall = time.perf_counter() - started
-    report, in_hand = reports[-1]
-    # The full check: from asking for it to its results in hand (worker start and hand-back included).
-    wall = in_hand - started
-    spans = report.outcome.spans
-    source_spans = [s for s in spans if not s.name.startswith("check.")]
+    with TreeMemory() as memory:
+        started = time.monotonic()  # the clock every process on the machine shares: the workers stamp with it too
+        status = await service.run_checks(checklist_id, ACTOR)
+        service_wall = time.monotonic() - started
+    report, stored = reports[-1]
+    # The full check: from asking for it to its last check done, in whichever worker (worker start included).
+    wall = report.checked - started
+    spans = report.spans
+    source_spans = [s for s in spans if s.name.partition(".")[0] in ("qbo", "finale")]
     check_spans = [s for s in spans if s.name.startswith("check.")]
     sources_end = max((s.end_s for s in source_spans), default=0.0)
     checks_end = max((s.end_s for s in check_spans), default=0.0)
-    store = next(((s, e) for n, s, e in timeline.spans if n == "store"), (wall, wall))
     server_peak = peak_rss_mb()
     parts: list[dict[str, Any]] = [
         {
@@ -193,8 +156,8 @@ async def measure(service: TimedService, checklist_id: int, timeline: Timeline) 
         "peak_rss_mb": max(worker_peaks) if worker_peaks else server_peak,
         "server_peak_rss_mb": server_peak,
         "workers_peak_rss_mb": worker_peaks,
-        # Everything Preflight held at once, counted generously (each process's own peak, added up).
-        "total_peak_rss_mb": round(server_peak + sum(worker_peaks), 1) if worker_peaks else server_peak,
+        # Everything Preflight's processes held at once (PSS: shared pages counted once), sampled.
+        "memory": memory.report(),
         "rss_before_mb": rss_before,
         "in_worker": not report.in_process,
         "phases": {
@@ -203,12 +166,14 @@ async def measure(service: TimedService, checklist_id: int, timeline: Timeline) 
             "finale_s": _extent(spans, "finale."),
             "checks_s": round(sum(s.end_s - s.start_s for s in check_spans), 3),
             "after_sources_s": round(max(checks_end - sources_end, 0.0), 3),
+            # Starting the workers, and anything between a worker's last check and the report's stamp.
             "worker_overhead_s": round(max(wall - max(checks_end, sources_end), 0.0), 3),
-            "store_s": round(store[1] - store[0], 3),
-            "status_s": round(service_wall - store[1], 3),
+            # The workers storing their results, and telling the server.
+            "store_s": round(stored - report.checked, 3),
+            # The server closing the run, updating the checklist's state and reading its status.
+            "status_s": round(started + service_wall - stored, 3),
         },
-        "timeline": [{"name": s.name, "start_s": s.start_s, "end_s": s.end_s} for s in spans]
-        + [{"name": n, "start_s": a, "end_s": b} for n, a, b in timeline.spans],
+        "timeline": [{"name": s.name, "start_s": s.start_s, "end_s": s.end_s} for s in spans],
         "parts": parts,
         # The first part reads QBO: its loop and collector are the ones that matter for QBO's pacing.
         "event_loop_lag": parts[0]["event_loop_lag"],
@@ -230,12 +195,11 @@ async def main_async() -> None:
     lines = _lines()
     env = json.loads(next(lines))
     logging.basicConfig(level=logging.WARNING)
-    timeline = Timeline()
     with tempfile.TemporaryDirectory(prefix="preflight-bench-") as tmp:
-        service, checklist_id = await prepare(env, Path(tmp), timeline, profile=bool(env.get("profile", True)))
+        service, checklist_id = await prepare(env, Path(tmp), profile=bool(env.get("profile", True)))
         _say({"ready": True, "rss_mb": current_rss_mb(), "at": datetime.now(UTC).isoformat()})
         await asyncio.get_running_loop().run_in_executor(_STDIN, next, lines)  # "go"
-        result = await measure(service, checklist_id, timeline)
+        result = await measure(service, checklist_id)
         service.workers.close()
         _say(result)
 

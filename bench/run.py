@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-baseline", action="store_true", help="skip the python-quickbooks baseline")
     p.add_argument("--no-ack", action="store_true", help="skip the slash-command acknowledgement measurement")
     p.add_argument("--no-rate-limits", action="store_true", help="do not enforce QBO's 10/s and 500/min")
-    p.add_argument("--no-profile", action="store_true", help="no sampling profiler during the full check")
+    p.add_argument("--no-profile", action="store_true", help="no profiled runs (the measured runs never have one)")
     p.add_argument("--ack-requests", type=int, default=50, help="concurrent slash commands per burst (50)")
     p.add_argument("--ack-interval", type=float, default=1.0, help="seconds between bursts during the check (1)")
     p.add_argument("--out", type=Path, default=Path(ROOT) / "bench" / "results", help="results directory")
@@ -100,17 +100,24 @@ def fresh_minute(sims: Child) -> None:
     time.sleep(1.1)
 
 
+def _full_check(sims: Child, hello: dict[str, Any], *, profile: bool) -> dict[str, Any]:
+    with Child("bench.check") as check:
+        check.send({**hello, "profile": profile})
+        check.read()  # ready
+        fresh_minute(sims)
+        check.send("go")
+        result = check.read()
+    result["requests"] = sims.ask({"cmd": "counts"})
+    return result
+
+
 def measure_full_check(sims: Child, hello: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The measured runs (the median counts), then one more with the sampling profiler on for the profile:
+    a profiler in the worker slows what it measures, so the figures come from runs without one."""
     runs: list[dict[str, Any]] = []
     for n in range(max(args.runs, 1)):
-        with Child("bench.check") as check:
-            check.send({**hello, "profile": not args.no_profile})
-            check.read()  # ready
-            fresh_minute(sims)
-            check.send("go")
-            result = check.read()
-        counts = sims.ask({"cmd": "counts"})
-        result["requests"] = counts
+        result = _full_check(sims, hello, profile=False)
+        counts = result["requests"]
         runs.append(result)
         print(
             f"  full check {n + 1}/{args.runs}: {result['wall_s']:.2f} s, {counts['qbo_total']} QBO + "
@@ -120,6 +127,11 @@ def measure_full_check(sims: Child, hello: dict[str, Any], args: argparse.Namesp
     runs.sort(key=lambda r: r["wall_s"])
     median = runs[len(runs) // 2]
     median["all_runs_wall_s"] = [r["wall_s"] for r in runs]
+    if not args.no_profile:
+        profiled = _full_check(sims, hello, profile=True)
+        median["profile"] = profiled.get("profile")
+        median["profiled_run_wall_s"] = profiled["wall_s"]
+        print(f"  full check, profiled (not counted): {profiled['wall_s']:.2f} s", file=sys.stderr)
     return median
 
 
@@ -164,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         sims.ask({"cmd": "latency", "qbo": args.qbo_latency, "finale": args.finale_latency})
         full = measure_full_check(sims, hello, args)
         baseline = None if args.no_baseline else measure_baseline(sims, hello)
-        acks = None if args.no_ack else ack.measure(sims, hello, args, today)
+        acks = None if args.no_ack else ack.measure(sims, hello, args, today, target_p99_ms=TARGETS["ack_p99_ms"])
         simulators_rss = sims.ask({"cmd": "rss"})["peak_rss_mb"]
         sims.ask({"cmd": "quit"})
     bound = lower_bound(hello["lower_bound_inputs"], qbo_latency=args.qbo_latency, finale_latency=args.finale_latency)

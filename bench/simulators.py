@@ -146,6 +146,8 @@ class Simulators:
             "enable_date": enable.isoformat() if isinstance(enable, date) else None,
             "generate_s": round(generate_s, 3),
             "qbo": {
+                "client_id": SANDBOX_CLIENT_ID,
+                "client_secret": SANDBOX_CLIENT_SECRET,
                 "api_base": self.qbo_server.url + "/v3",
                 "discovery_url": self.qbo_server.url + "/.well-known/openid_configuration",
                 "realm_id": company.qbo.realm_id,

@@ -25,7 +25,7 @@ from aiohttp.abc import AbstractAccessLogger, BaseRequest, StreamResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from sqlalchemy import text
 
-from bot.app import Core
+from bot.app import Core, freeze_startup_objects
 from bot.checklist.errors import ChecklistError
 from bot.settings import Settings
 from checks.sources.errors import SourceError
@@ -136,8 +136,10 @@ async def qbo_callback(request: web.Request) -> web.StreamResponse:
 
 async def _favour_the_event_loop(_: web.Application) -> None:
     """Status reads and stored results are decoded in worker threads; a shorter GIL switch interval (5 ms by
-    default) lets the event loop answer Slack within its 3 seconds, and quickly, meanwhile."""
+    default) lets the event loop answer Slack within its 3 seconds, and quickly, meanwhile. What was built at
+    start stays out of the garbage collector's way."""
     sys.setswitchinterval(EVENT_LOOP_SWITCH_INTERVAL)
+    freeze_startup_objects()
 
 
 async def _start_check_workers(app: web.Application) -> None:

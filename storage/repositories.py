@@ -75,6 +75,7 @@ __all__ = [
     "remove_owner",
     "rotate_secrets",
     "save_check_run",
+    "add_check_results",
     "save_connection",
     "save_conversation_reference",
     "update_checklist",
@@ -453,6 +454,21 @@ def save_check_run(
     session.add(run)
     session.flush()
     return run
+
+
+def add_check_results(
+    session: Session, run_id: int, checklist_id: int, results: Iterable[CheckResult], *, created_at: datetime
+) -> int:
+    """Store results under a run already recorded (a run's checks may be stored in parts, by the processes that
+    ran them); returns how many were stored."""
+    records = [
+        CheckResultRecord.from_result(result, checklist_id=checklist_id, created_at=created_at) for result in results
+    ]
+    for record in records:
+        record.run_id = run_id
+    session.add_all(records)
+    session.flush()
+    return len(records)
 
 
 def latest_results(session: Session, checklist_id: int) -> dict[str, CheckResultRecord]:

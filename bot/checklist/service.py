@@ -12,23 +12,25 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
 from bot.checklist.errors import InputError, NotFoundError, NotOwnerError
+from bot.checklist.shared_reads import SharedReads
 from bot.checklist.views import Actor, Change, ChecklistStatus, ChecklistView, ScopeKey
 from bot.checklist.workers import CheckJob, CheckWorkers, RunReport, describe
 from bot.settings import Settings
 from checks import export as check_export
 from checks.answers import Answers, Confirmation
-from checks.registry import CheckRegistry, is_cleared
+from checks.registry import CheckRegistry, CheckSpec, is_cleared
 from checks.registry import registry as default_registry
 from checks.results import CheckResult, Status
 from checks.snapshot import QboCompany
@@ -77,10 +79,14 @@ class ChecklistService:
         self._cache_lock = threading.Lock()  # status() runs in worker threads too
         self._decode_lock = threading.Lock()
         self._reminder_listeners: list[Callable[[int], None]] = []
+        self._shared = SharedReads(sessions)
 
     # ------------------------------------------------------------ checklists
 
     def find(self, scope: ScopeKey) -> ChecklistView | None:
+        return self._shared.read(("find", scope), lambda: self._find(scope))
+
+    def _find(self, scope: ScopeKey) -> ChecklistView | None:
         with self.sessions() as s:
             row = s.scalars(
                 select(db.Checklist)
@@ -178,6 +184,11 @@ class ChecklistService:
     # ------------------------------------------------------------ status
 
     def status(self, checklist_id: int) -> ChecklistStatus:
+        """Where every check stands. Read by every chat request that shows the checklist: concurrent reads of
+        one checklist share one (SharedReads)."""
+        return self._shared.read(("status", checklist_id), lambda: self._status(checklist_id))
+
+    def _status(self, checklist_id: int) -> ChecklistStatus:
         with self.sessions() as s:
             row = self._row(s, checklist_id)
             view = self._view(s, row)
@@ -258,20 +269,30 @@ class ChecklistService:
                 enable_date_decided=view.enable_date_decided,
             )
             started = self.clock()
-            views = self.registry.views_for(specs)
-            job = CheckJob(checklist_id, tuple(specs), answers, plan, started, qbo_data, finale_data, views)
-            report = await self.workers.run(job)
-            outcome = report.outcome
+            run_id = await asyncio.to_thread(self._open_run, checklist_id, actor, specs, started)
+            job = CheckJob(
+                checklist_id,
+                run_id,
+                tuple(specs),
+                answers,
+                plan,
+                started,
+                time.monotonic(),
+                qbo_data,
+                finale_data,
+                self.registry.views_for(specs),
+            )
+            report = await self.workers.run(job)  # the results are stored when it returns
             log.info("Checklist %s checked: %s", checklist_id, describe(report))
             for listener in self._run_listeners:
                 listener(report)
-            if outcome.company is not None:
-                self._close_dates[checklist_id] = outcome.company.book_close_date
-            await asyncio.to_thread(self._store_run, checklist_id, actor, specs, outcome.results, started)
+            if report.company is not None:
+                self._close_dates[checklist_id] = report.company.book_close_date
+            await asyncio.to_thread(self._close_run, checklist_id, run_id)
         return await asyncio.to_thread(self.status, checklist_id)
 
     def on_run(self, listener: Callable[[RunReport], None]) -> None:
-        """Call `listener` with every finished run, before its results are stored (the benchmarks time it)."""
+        """Call `listener` with every finished run, once its results are stored (the benchmarks time it)."""
         self._run_listeners.append(listener)
 
     def _run_inputs(
@@ -287,29 +308,24 @@ class ChecklistService:
                 self._finale_data(s, checklist_id),
             )
 
-    def _store_run(
-        self,
-        checklist_id: int,
-        actor: Actor | None,
-        specs: Sequence[object],
-        results: Iterable[CheckResult],
-        started: datetime,
-    ) -> None:
-        finished = self.clock()
+    def _open_run(self, checklist_id: int, actor: Actor | None, specs: Sequence[CheckSpec], started: datetime) -> int:
+        """Record that a run began; its results are stored under it by whichever process runs its checks."""
         with self.sessions.begin() as s:
             run = db.CheckRun(
                 checklist_id=checklist_id,
                 started_at=started,
-                finished_at=finished,
                 triggered_by=actor.user_id if actor else "reminder",
-                slugs=[r.slug for r in results],
+                slugs=[spec.slug for spec in specs],
             )
             s.add(run)
             s.flush()
-            for result in results:
-                record = db.CheckResultRecord.from_result(result, checklist_id=checklist_id, created_at=finished)
-                record.run_id = run.id
-                s.add(record)
+            return run.id
+
+    def _close_run(self, checklist_id: int, run_id: int) -> None:
+        with self.sessions.begin() as s:
+            run = s.get(db.CheckRun, run_id)
+            if run is not None:
+                run.finished_at = self.clock()
         self._refresh_state(checklist_id)
 
     def _refresh_state(self, checklist_id: int) -> None:
@@ -759,8 +775,22 @@ class ChecklistService:
 
     def _view(self, s: Session, row: db.Checklist) -> ChecklistView:
         owners = s.scalars(select(db.Owner).where(db.Owner.checklist_id == row.id).order_by(db.Owner.id)).all()
-        qbo = self._connection(s, row.id, db.ConnectionKind.QBO)
-        finale = self._connection(s, row.id, db.ConnectionKind.FINALE)
+        # What a view shows of the connections, without reading (and decrypting) their secrets: every chat
+        # request builds a view, and Fernet for four tokens a request adds up under load.
+        c = db.Connection
+        connections = {
+            kind: (company, account, has_token)
+            for kind, company, account, has_token in s.execute(
+                select(
+                    c.kind,
+                    c.company_name,
+                    c.account_path,
+                    case((c.kind == db.ConnectionKind.QBO, c.refresh_token.is_not(None)), else_=c.api_key.is_not(None)),
+                ).where(c.checklist_id == row.id)
+            )
+        }
+        qbo = connections.get(db.ConnectionKind.QBO)
+        finale = connections.get(db.ConnectionKind.FINALE)
         ws = s.get(db.Workspace, row.workspace_id)
         assert ws is not None
         return ChecklistView(
@@ -772,10 +802,10 @@ class ChecklistService:
             revenue_pushed=row.revenue_pushed,
             owners=tuple(Actor(o.user_id, o.display_name or o.user_id) for o in owners),
             timezone=row.reminder_timezone or self.settings.timezone,
-            qbo_connected=qbo is not None and bool(qbo.refresh_token),
-            qbo_company=qbo.company_name if qbo else None,
-            finale_connected=finale is not None and bool(finale.api_key),
-            finale_account=finale.account_path if finale else None,
+            qbo_connected=qbo is not None and bool(qbo[2]),
+            qbo_company=qbo[0] if qbo else None,
+            finale_connected=finale is not None and bool(finale[2]),
+            finale_account=finale[1] if finale else None,
             state=row.state.value,
             reminder_schedule=row.reminder_schedule,
             reminders_enabled=row.reminders_enabled,

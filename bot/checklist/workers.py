@@ -14,10 +14,11 @@ with two or more cores their reading and decoding overlap; and Finale's large an
 process, never hold up the moment a QBO request leaves (QBO counts 10 a second; a late one can be refused).
 The other worker reads the little it needs from Finale (the product list, the inventory value) itself.
 
-A worker stores rotated QBO refresh tokens itself, at once, in the database: a rotation lost with a worker
-would disconnect the company. A worker that dies (killed for memory, say) turns into `error` results that
-say so, never into silence. With `processes = 0`, or a database no other process can open (in-memory
-SQLite), runs happen in the calling process instead.
+A worker writes to the database itself: rotated QBO refresh tokens at once (a rotation lost with a worker
+would disconnect the company), and its results, under the run the server opened; the server then reads them
+as it reads any status, and never has thousands of findings pass through its own process. A worker that dies
+(killed for memory, say) leaves `error` results that say so, never silence. With `processes = 0`, or a
+database no other process can open (in-memory SQLite), runs happen in the calling process instead.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import os
 import resource
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
@@ -47,10 +49,12 @@ from checks.answers import Answers
 from checks.registry import CheckSpec, ViewSpec
 from checks.results import CheckResult, Status
 from checks.runner import RunOutcome, run_checks
-from checks.snapshot import Need
+from checks.snapshot import Need, QboCompany
 from checks.sources.loader import LoadPlan
+from checks.spans import Span
 from storage import crypto
 from storage.db import session_factory
+from storage.repositories import add_check_results
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +63,29 @@ WORKER_NICENESS = 10
 FINALE_ONLY_NICENESS = 15
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What the fork server imports once, so that no worker spends its first half second importing: the checks,
-# the sources' clients, and the CLI (each worker runs the main script's imports again; `preflight` is the CLI).
-PRELOAD = ("bot.checklist.workers", "checks.catalog", "bot.sources", "bot.cli")
+# the sources' clients, and the CLI and app wiring (each worker runs the main module's imports again, and
+# `preflight` is the CLI).
+PRELOAD = ("bot.checklist.workers", "checks.catalog", "bot.sources", "bot.app", "bot.cli")
 
 
 @dataclass(frozen=True)
 class CheckJob:
-    """One run: which checks, over which connections, with which answers."""
+    """One run: which checks, over which connections, with which answers, stored under which run."""
 
     checklist_id: int
+    run_id: int  # the check_runs row the server opened; results are stored under it
     specs: tuple[CheckSpec, ...]
     answers: Answers
     plan: LoadPlan
-    now: datetime
+    now: datetime  # when the run started, by the service's clock
+    started: float  # the same moment by time.monotonic(), which every process on this machine shares
     qbo: QboConnectionData | None
     finale: FinaleConnectionData | None
     views: tuple[ViewSpec, ...] = ()  # built ahead of the checks that use them
+
+    def moment(self, monotonic: float) -> datetime:
+        """A time.monotonic() reading as a moment by the service's clock (results are stored with it)."""
+        return self.now + timedelta(seconds=monotonic - self.started)
 
 
 @dataclass(frozen=True)
@@ -83,21 +94,37 @@ class PartReport:
 
     slugs: tuple[str, ...]
     in_process: bool
+    checked: float  # time.monotonic() when its last check was done (before its results were stored)
+    company: QboCompany | None
+    spans: tuple[Span, ...]
     peak_rss_mb: float | None  # the worker's peak memory; None when the part ran in this process
     measurements: dict[str, Any]  # what the instrument measured there
 
 
 @dataclass(frozen=True)
 class RunReport:
-    """A finished run, for the log and for observers (the benchmarks)."""
+    """A finished run, its results stored, for the log and for observers (the benchmarks)."""
 
     checklist_id: int
-    outcome: RunOutcome
+    run_id: int
     parts: tuple[PartReport, ...]
 
     @property
     def in_process(self) -> bool:
         return all(part.in_process for part in self.parts)
+
+    @property
+    def company(self) -> QboCompany | None:
+        return next((part.company for part in self.parts if part.company is not None), None)
+
+    @property
+    def checked(self) -> float:
+        """time.monotonic() when the run's last check was done."""
+        return max(part.checked for part in self.parts)
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        return tuple(sorted((s for part in self.parts for s in part.spans), key=lambda s: (s.start_s, s.name)))
 
 
 class Probe(Protocol):
@@ -134,34 +161,50 @@ class WorkerDied(RuntimeError):
 async def run_job(
     job: CheckJob,
     sources: SourceFactory,
-    on_tokens: Callable[[str | None, str, datetime | None], None],
+    sessions: sessionmaker[Session],
     *,
     instrument: Instrument | None = None,
-    deliver: Callable[[RunOutcome, dict[str, Any]], None] | None = None,
-) -> tuple[RunOutcome, dict[str, Any]]:
-    """The run itself, in whichever process it happens, and what the instrument measured.
+    deliver: Callable[[PartReport], None] | None = None,
+) -> PartReport:
+    """The run itself, in whichever process it happens: the checks, and their results stored under the run.
 
-    `deliver` gets both as soon as the last check is done, before the data loaded for the run is let go."""
+    A worker passes `deliver`: its results are stored, and the report handed over, as soon as the last check
+    is done, before the data loaded for the run is let go. In the server's own process (no `deliver`) the
+    results are stored afterwards, off the event loop."""
     probe = instrument() if instrument is not None else None
-    measured: dict[str, Any] = {}
+    slugs = tuple(spec.slug for spec in job.specs)
+    reports: list[PartReport] = []
 
     def done(outcome: RunOutcome) -> None:
-        nonlocal measured
-        if probe is not None:
-            measured = probe.stop()
+        checked = time.monotonic()
+        measured = probe.stop() if probe is not None else {}
         if deliver is not None:
-            deliver(outcome, measured)
+            store_results(sessions, job, outcome.results, checked)
+        report = PartReport(slugs, deliver is None, checked, outcome.company, outcome.spans, None, measured)
+        reports.append(report)
+        if deliver is not None:
+            deliver(report)
 
     if probe is not None:
         probe.start()
-    qbo = sources.qbo(job.qbo, on_tokens) if job.qbo is not None else None
+    qbo = sources.qbo(job.qbo, _token_store(sessions, job.checklist_id)) if job.qbo is not None else None
     args = (job.specs, job.answers, job.plan)
     if job.finale is None:
         outcome = await run_checks(*args, qbo=qbo, finale=None, now=job.now, views=job.views, on_outcome=done)
     else:
         async with sources.finale(job.finale) as finale:
             outcome = await run_checks(*args, qbo=qbo, finale=finale, now=job.now, views=job.views, on_outcome=done)
-    return outcome, measured
+    (report,) = reports
+    if deliver is None:
+        await asyncio.to_thread(store_results, sessions, job, outcome.results, report.checked)
+    return report
+
+
+def store_results(
+    sessions: sessionmaker[Session], job: CheckJob, results: Sequence[CheckResult], checked: float
+) -> None:
+    with sessions.begin() as s:
+        add_check_results(s, job.run_id, job.checklist_id, results, created_at=job.moment(checked))
 
 
 def split_by_source(job: CheckJob) -> list[CheckJob]:
@@ -218,17 +261,16 @@ class CheckWorkers:
         self._lock = threading.Lock()
 
     async def run(self, job: CheckJob) -> RunReport:
+        """Run the job's checks and store their results under its run."""
         if self.processes == 0:
-            persist = _token_store(self.sessions, job.checklist_id)
-            outcome, measured = await run_job(job, self.sources, persist, instrument=self.instrument)
-            part = PartReport(tuple(s.slug for s in job.specs), True, None, measured)
-            return RunReport(job.checklist_id, outcome, (part,))
+            part = await run_job(job, self.sources, self.sessions, instrument=self.instrument)
+            return RunReport(job.checklist_id, job.run_id, (part,))
         # With one process there is nothing to run side by side.
         parts = split_by_source(job) if self.processes > 1 else [job]
         loop = asyncio.get_running_loop()
         # A worker is waited for on a thread of its own: the event loop never blocks on a pipe.
         done = await asyncio.gather(*(loop.run_in_executor(self._pool(), self._in_worker, part) for part in parts))
-        return _merge(job, done)
+        return RunReport(job.checklist_id, job.run_id, tuple(done))
 
     def start(self) -> None:
         """Start the fork server now, so that the first check does not wait for it (seconds of imports)."""
@@ -253,17 +295,17 @@ class CheckWorkers:
                 self._threads = ThreadPoolExecutor(max_workers=self.processes, thread_name_prefix="check-worker")
             return self._threads
 
-    def _in_worker(self, job: CheckJob) -> tuple[CheckJob, RunOutcome, PartReport]:
+    def _in_worker(self, job: CheckJob) -> PartReport:
         slugs = tuple(spec.slug for spec in job.specs)
         try:
-            outcome, measured, peak = self._exchange(job)
+            return self._exchange(job)
         except WorkerDied as exc:
             log.error("A check run for checklist %s lost its worker (%s): %s", job.checklist_id, slugs, exc)
-            outcome = RunOutcome(tuple(_worker_died(slug, str(exc)) for slug in slugs), None, ())
-            return job, outcome, PartReport(slugs, False, None, {})
-        return job, outcome, PartReport(slugs, False, peak, measured)
+            now = time.monotonic()
+            store_results(self.sessions, job, [_worker_died(slug, str(exc)) for slug in slugs], now)
+            return PartReport(slugs, False, now, None, (), None, {})
 
-    def _exchange(self, job: CheckJob) -> tuple[RunOutcome, dict[str, Any], float]:
+    def _exchange(self, job: CheckJob) -> PartReport:
         context = _context()
         receiver, sender = context.Pipe(duplex=False)
         # QBO's pacing (10 requests a second) is what a run waits for; a part that reads only Finale has time
@@ -294,17 +336,8 @@ class CheckWorkers:
         # Not joined here: the worker is done with this run and exits by itself (multiprocessing reaps it).
         if kind == "failed":
             raise RuntimeError(f"The check run failed in its worker process:\n{payload}")
-        outcome, measured, peak = payload
-        return outcome, measured, peak
-
-
-def _merge(job: CheckJob, done: Sequence[tuple[CheckJob, RunOutcome, PartReport]]) -> RunReport:
-    """One report of a run whose parts ran apart: results in the job's order."""
-    by_slug = {result.slug: result for _, outcome, _ in done for result in outcome.results}
-    company = next((outcome.company for _, outcome, _ in done if outcome.company is not None), None)
-    spans = tuple(sorted((s for _, outcome, _ in done for s in outcome.spans), key=lambda s: (s.start_s, s.name)))
-    outcome = RunOutcome(tuple(by_slug[spec.slug] for spec in job.specs), company, spans)
-    return RunReport(job.checklist_id, outcome, tuple(part for _, _, part in done))
+        report: PartReport = payload
+        return report
 
 
 def _context() -> ForkServerContext | SpawnContext:
@@ -312,12 +345,7 @@ def _context() -> ForkServerContext | SpawnContext:
     threads (the event loop's executors, the scheduler) can copy a lock that some thread holds."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        preload = list(PRELOAD)
-        # A main module run with `python -m` is imported again in each worker, so the fork server imports it too.
-        main = getattr(sys.modules["__main__"].__spec__, "name", None)
-        if main and not main.endswith("__main__"):
-            preload.append(main)
-        context.set_forkserver_preload(preload)
+        context.set_forkserver_preload(list(PRELOAD))
         return context
     return multiprocessing.get_context("spawn")
 
@@ -354,14 +382,13 @@ def _worker_main(sender: Connection, job: CheckJob, setup: _WorkerSetup) -> None
         crypto.set_secret_box(setup.secrets)
         sessions = session_factory(setup.database_url)
 
-        def deliver(outcome: RunOutcome, measured: dict[str, Any]) -> None:
+        def deliver(report: PartReport) -> None:
             # At once: the data loaded for the run, and the process, are let go after the server has this.
-            sender.send(("done", (outcome, measured, _peak_rss_mb())))
+            sender.send(("done", replace(report, peak_rss_mb=_peak_rss_mb())))
             delivered.append(True)
 
         try:
-            persist = _token_store(sessions, job.checklist_id)
-            asyncio.run(run_job(job, setup.sources, persist, instrument=setup.instrument, deliver=deliver))
+            asyncio.run(run_job(job, setup.sources, sessions, instrument=setup.instrument, deliver=deliver))
         finally:
             sessions.kw["bind"].dispose()
     except BaseException:
@@ -397,13 +424,13 @@ def _worker_died(slug: str, reason: str) -> CheckResult:
 
 def describe(report: RunReport) -> dict[str, Any]:
     """The run in figures, for the log."""
-    spans = report.outcome.spans
-    sources = [s for s in spans if not s.name.startswith("check.")]
+    spans = report.spans
+    sources = [s for s in spans if s.name.partition(".")[0] in ("qbo", "finale")]
     checks = [s for s in spans if s.name.startswith("check.")]
     loaded = max((s.end_s for s in sources), default=0.0)
     done = max((s.end_s for s in spans), default=0.0)
     return {
-        "checks": len(report.outcome.results),
+        "checks": sum(len(part.slugs) for part in report.parts),
         "seconds": round(done, 2),
         "sources_s": round(loaded, 2),
         "after_sources_s": round(max(done - loaded, 0.0), 2),

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from bot.checklist.service import ChecklistService
 from bot.checklist.workers import CheckJob, CheckWorkers, RunReport, split_by_source
@@ -18,6 +19,7 @@ from checks.registry import registry as default_registry
 from checks.results import CheckResult, Status
 from checks.snapshot import Need, Snapshot
 from checks.sources.loader import LoadPlan
+from storage import models as db
 from storage.db import session_factory
 from tests.bot.harness import FAST_QBO, OWNER, Harness
 
@@ -64,6 +66,12 @@ async def test_workers_give_what_the_server_process_gives(harness: Harness) -> N
     parts = there_report.parts
     assert list(parts[1].slugs) == finale_only(h) == FINALE_ONLY
     assert all(p.peak_rss_mb is not None and p.peak_rss_mb > 0 for p in parts)
+    # Each worker stored its own results, under the one run the server opened and then closed.
+    with h.sessions() as session:
+        row = session.get(db.CheckRun, there_report.run_id)
+        assert row is not None and row.finished_at is not None and len(row.slugs) == 10
+        stored = session.scalars(select(db.CheckResultRecord).where(db.CheckResultRecord.run_id == row.id)).all()
+        assert sorted(r.slug for r in stored) == sorted(row.slugs)
     assert here["deactivation"].status is Status.FAIL and there["deactivation"].findings
 
 
@@ -77,7 +85,8 @@ async def test_one_process_runs_the_whole_job(sqlite_harness: Harness) -> None:
 def job(answers: Answers, specs: list[str]) -> CheckJob:
     chosen = [default_registry.get(s) for s in specs]
     plan = LoadPlan(default_registry.needs(chosen, answers), answers.today, None, True)
-    return CheckJob(1, tuple(chosen), answers, plan, datetime.now(UTC), None, None, default_registry.views_for(chosen))
+    views = default_registry.views_for(chosen)
+    return CheckJob(1, 1, tuple(chosen), answers, plan, datetime.now(UTC), time.monotonic(), None, None, views)
 
 
 def test_a_job_splits_into_the_checks_over_finale_alone_and_the_rest() -> None:
