@@ -20,7 +20,7 @@ from collections import Counter
 from types import FrameType
 from typing import Any
 
-from bench.machine import cpu_seconds, current_rss_mb
+from bench.machine import Periodic, cpu_seconds, current_rss_mb
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
@@ -46,49 +46,39 @@ def _thread_kind(name: str) -> str:
     return base.rstrip("0123456789_-") or base
 
 
-class Sampler:
+class Sampler(Periodic):
     """`with Sampler() as s: ...; s.report()`: where the process spent its time, all threads included."""
 
+    thread_name = "bench-sampler"
+
     def __init__(self, interval: float = 0.01) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.samples = 0
         self.busy_samples: Counter[str] = Counter()  # thread kind -> samples not waiting
         self._self: Counter[tuple[str, str]] = Counter()
         self._total: Counter[tuple[str, str]] = Counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
 
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        me = threading.get_ident()
-        while not self._stop.wait(self.interval):
-            names = {t.ident: t.name for t in threading.enumerate()}
-            self.samples += 1
-            for ident, frame in sys._current_frames().items():
-                name = names.get(ident, "?")
-                if ident == me or name.startswith("bench-"):
-                    continue  # the benchmark's own threads
-                kind = _thread_kind(name)
-                leaf = _where(frame)
-                if _waiting(frame):
-                    continue
-                self.busy_samples[kind] += 1
-                self._self[(kind, leaf)] += 1
-                seen: set[str] = set()
-                f: FrameType | None = frame
-                while f is not None:
-                    where = _where(f)
-                    if where not in seen:
-                        seen.add(where)
-                        self._total[(kind, where)] += 1
-                    f = f.f_back
+    def tick(self) -> None:
+        names = {t.ident: t.name for t in threading.enumerate()}
+        self.samples += 1
+        for ident, frame in sys._current_frames().items():
+            name = names.get(ident, "?")
+            if name.startswith("bench-"):
+                continue  # the benchmark's own threads, this one included
+            kind = _thread_kind(name)
+            leaf = _where(frame)
+            if _waiting(frame):
+                continue
+            self.busy_samples[kind] += 1
+            self._self[(kind, leaf)] += 1
+            seen: set[str] = set()
+            f: FrameType | None = frame
+            while f is not None:
+                where = _where(f)
+                if where not in seen:
+                    seen.add(where)
+                    self._total[(kind, where)] += 1
+                f = f.f_back
 
     def report(self, top: int = 15) -> dict[str, Any]:
         n = max(self.samples, 1)

@@ -74,6 +74,7 @@ class ChecklistService:
         self._run_listeners: list[Callable[[RunReport], None]] = []
         # One check run at a time per checklist: a second request waits and then sees fresh results.
         self._run_locks: dict[int, asyncio.Lock] = {}
+        self._realm_locks: dict[str, asyncio.Lock] = {}
         self._close_dates: dict[int, date | None] = {}
         self._result_cache: dict[int, CheckResult] = {}  # stored results are immutable: keyed by row id
         self._cache_lock = threading.Lock()  # status() runs in worker threads too
@@ -268,28 +269,45 @@ class ChecklistService:
                 enable_date=view.enable_date,
                 enable_date_decided=view.enable_date_decided,
             )
-            started = self.clock()
-            run_id = await asyncio.to_thread(self._open_run, checklist_id, actor, specs, started)
-            job = CheckJob(
-                checklist_id,
-                run_id,
-                tuple(specs),
-                answers,
-                plan,
-                started,
-                time.monotonic(),
-                qbo_data,
-                finale_data,
-                self.registry.views_for(specs),
-            )
-            report = await self.workers.run(job)  # the results are stored when it returns
-            log.info("Checklist %s checked: %s", checklist_id, describe(report))
-            for listener in self._run_listeners:
-                listener(report)
-            if report.company is not None:
-                self._close_dates[checklist_id] = report.company.book_close_date
-            await asyncio.to_thread(self._close_run, checklist_id, run_id)
+            # QBO allows 10 requests a second per company, and each worker paces only its own: two checklists
+            # on the same books (two channels, say) take turns.
+            realm = qbo_data.realm_id if qbo_data is not None else f"checklist {checklist_id}"
+            async with self._realm_locks.setdefault(realm, asyncio.Lock()):
+                await self._run(checklist_id, actor, specs, answers, plan, qbo_data, finale_data)
         return await asyncio.to_thread(self.status, checklist_id)
+
+    async def _run(
+        self,
+        checklist_id: int,
+        actor: Actor | None,
+        specs: Sequence[CheckSpec],
+        answers: Answers,
+        plan: LoadPlan,
+        qbo_data: QboConnectionData | None,
+        finale_data: FinaleConnectionData | None,
+    ) -> None:
+        """One run: opened, handed to the workers (which store its results), closed."""
+        started = self.clock()
+        run_id = await asyncio.to_thread(self._open_run, checklist_id, actor, specs, started)
+        job = CheckJob(
+            checklist_id,
+            run_id,
+            tuple(specs),
+            answers,
+            plan,
+            started,
+            time.monotonic(),
+            qbo_data,
+            finale_data,
+            self.registry.views_for(specs),
+        )
+        report = await self.workers.run(job)  # the results are stored when it returns
+        log.info("Checklist %s checked: %s", checklist_id, describe(report))
+        for listener in self._run_listeners:
+            listener(report)
+        if report.company is not None:
+            self._close_dates[checklist_id] = report.company.book_close_date
+        await asyncio.to_thread(self._close_run, checklist_id, run_id)
 
     def on_run(self, listener: Callable[[RunReport], None]) -> None:
         """Call `listener` with every finished run, once its results are stored (the benchmarks time it)."""
@@ -593,9 +611,6 @@ class ChecklistService:
         company: QboCompany = await asyncio.to_thread(reader.company)
         with self.sessions.begin() as s:
             withdrawn = self._save_qbo(s, checklist_id, data, company.name, user_id)
-            row = self._row(s, checklist_id)
-            if row.company_label in (None, "", "your company"):
-                row.company_label = company.name
         if withdrawn:
             # Their stored results still say "cleared": check them again against what now stands.
             await self.run_checks(checklist_id, Actor(user_id, user_id), withdrawn)
@@ -626,7 +641,10 @@ class ChecklistService:
         conn.connected_by = user_id
         conn.connected_at = self.clock()
         s.add(conn)
-        self._row(s, checklist_id).qbo_realm_id = data.realm_id
+        row = self._row(s, checklist_id)
+        row.qbo_realm_id = data.realm_id
+        if row.company_label in (None, "", "your company"):
+            row.company_label = company  # the checklist is named after the company it checks
         return withdrawn
 
     def _withdraw_for_reconnect(

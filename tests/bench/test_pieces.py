@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from decimal import Decimal
 
 import pytest
 
 from bench.lower_bound import lower_bound
+from bench.machine import TreeMemory
 from bench.probes import percentile
 from checks.sources.finale import _loads
 
@@ -56,3 +61,26 @@ def test_piecewise_decoding_fails_like_json(body: bytes) -> None:
     with pytest.raises(json.JSONDecodeError) as theirs:
         json.loads(body)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_tree_memory_counts_this_process_and_its_children() -> None:
+    if not os.path.exists("/proc/self/smaps_rollup"):
+        pytest.skip("PSS is read from Linux's /proc")
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; block = b'x' * 64_000_000; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        memory = TreeMemory(interval=0.02)
+        deadline = time.monotonic() + 10
+        with memory:
+            while memory.peak_total_mb < 64 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        report = memory.report()
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(10)
+    # The child's 64 MB (written, so resident) and this process are both in the total, each under its name.
+    assert report["peak_total_pss_mb"] >= 64
+    assert set(report["peak_pss_by_process_mb"]) >= {"this process", f"child {child.pid}"}
+    assert report["peak_pss_by_process_mb"][f"child {child.pid}"] >= 60

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.checklist.service import ChecklistService
+from bot.checklist.views import ScopeKey
 from bot.checklist.workers import CheckJob, CheckWorkers, RunReport, split_by_source
+from bot.demo import connect_sandbox
 from bot.sources import LiveSources
 from checks.answers import Answers
 from checks.registry import CheckRegistry, Kind
@@ -21,7 +23,7 @@ from checks.snapshot import Need, Snapshot
 from checks.sources.loader import LoadPlan
 from storage import models as db
 from storage.db import session_factory
-from tests.bot.harness import FAST_QBO, OWNER, Harness
+from tests.bot.harness import FAST_QBO, OWNER, SCOPE, Harness
 
 FINALE_ONLY = ["average-cost", "negative-qoh", "revenue-invoices"]
 
@@ -155,3 +157,23 @@ def test_an_in_memory_database_keeps_checks_in_this_process(sqlite_harness: Harn
         sources=h.service.sources, sessions=session_factory("sqlite://"), settings=h.settings, processes=2
     )
     assert memory.processes == 0 and workers(h, 2).processes == 2
+
+
+async def test_two_checklists_on_the_same_books_take_turns(sqlite_harness: Harness) -> None:
+    # Each worker paces only its own QBO requests: two runs against one company at once would ask QBO for
+    # twice its 10 a second.
+    h = sqlite_harness
+    first = await h.start_connected()
+    other_scope = ScopeKey(SCOPE.platform, SCOPE.workspace_id, "C-other-channel", SCOPE.workspace_name)
+    second, _ = h.service.start(other_scope, OWNER, "Acme again")
+    await connect_sandbox(h.service, second, OWNER, h.runtime)
+    h.service.workers = workers(h, 2)
+    h.runtime.qbo_state.latency = 0.05  # long enough for two runs at once to overlap
+    await asyncio.gather(h.service.run_checks(first.id, OWNER), h.service.run_checks(second.id, OWNER))
+    h.runtime.qbo_state.latency = 0.0
+    with h.sessions() as session:
+        runs = session.scalars(select(db.CheckRun).order_by(db.CheckRun.started_at)).all()
+        spans = [(r.started_at, r.finished_at) for r in runs[-2:]]
+    assert {r.checklist_id for r in runs[-2:]} == {first.id, second.id}
+    (a_start, a_end), (b_start, b_end) = spans
+    assert a_end is not None and b_end is not None and a_end <= b_start
