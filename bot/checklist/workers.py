@@ -374,7 +374,8 @@ def _worker_main(sender: Connection, job: CheckJob, setup: _WorkerSetup) -> None
     """A worker process: run one job, send back its outcome (or why it failed) and exit."""
     delivered: list[bool] = []
     try:
-        os.nice(setup.niceness)
+        if hasattr(os, "nice"):  # POSIX
+            os.nice(setup.niceness)
         # QBO's requests leave from threads that wait for the interpreter while others decode: hand it over
         # often (every 0.5 ms instead of 5), so that a request leaves close to its rate-limit slot.
         sys.setswitchinterval(0.0005)
