@@ -5,8 +5,8 @@ objects. In the server's own process that work would hold Python's GIL for tens 
 and every slash command, button and reminder arriving meanwhile would wait behind it (Slack allows an app 3
 seconds to acknowledge; people notice a tenth of one). So each run goes to processes of its own: forked from
 a fork server that imported Preflight once (a worker starts in milliseconds), they read QBO and Finale, run
-the checks, send back only the results and exit, which hands all their memory back. Workers run at a lower
-CPU priority than the chat, and at most `processes` run at once; more runs wait for a free one.
+the checks, store the results and exit, which hands all their memory back. Workers run at a lower CPU
+priority than the chat, and at most `processes` run at once; more wait for a free one.
 
 A run is split by source when it can be: the checks that read only Finale (average cost, negative stock,
 invoices) run in one worker, everything else in another. The two sources are independent, so on a machine
