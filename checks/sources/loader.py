@@ -2,7 +2,8 @@
 
 QBO's client is synchronous (python-quickbooks uses requests), so its calls run in worker threads; Finale's
 client is asynchronous. A source that fails becomes an entry in `Snapshot.errors` for the needs it served,
-so the checks that depend on it report `error` instead of passing silently.
+so the checks that depend on it report `error` instead of passing silently. `Load` tells as each need
+settles, so that checks/runner.py can start a check once its own data is in; `load_snapshot` waits for all.
 """
 
 from __future__ import annotations
