@@ -25,6 +25,7 @@ from checks.registry import UnknownCheckError
 from checks.results import Pending, Status
 from sandbox.generate import demo_company
 from sandbox.runtime import SandboxRuntime
+from storage.crypto import SecretBox, SecretDecryptionError, generate_key, set_secret_box
 from tests.bot.harness import CONTROLLER, FAST_QBO, OWNER, SCOPE, STRANGER, Harness, reply_text
 
 
@@ -508,3 +509,18 @@ async def test_reconnecting_withdraws_what_no_longer_holds(harness: Harness) -> 
     status = h.service.status(cid)
     assert status.checklist.qbo_company == "Other Books LLC"
     assert not status.results["other-apps"].cleared
+
+
+async def test_showing_a_checklist_never_decrypts_its_tokens(harness: Harness, secret_box: SecretBox) -> None:
+    # Every chat request shows the checklist: it needs to know a connection is there, not its secrets.
+    h = harness
+    view = await h.start_connected()
+    set_secret_box(SecretBox(generate_key()))  # a key that cannot read the stored tokens
+    try:
+        found = h.service.find(SCOPE)
+        assert found is not None and found.qbo_connected and found.finale_connected
+        assert found.qbo_company == view.qbo_company and found.finale_account == view.finale_account
+        with pytest.raises(SecretDecryptionError):
+            h.qbo_connection()  # reading the tokens themselves does need the key
+    finally:
+        set_secret_box(secret_box)
