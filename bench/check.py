@@ -17,7 +17,7 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from bot.checklist.views import Actor, ScopeKey
 from bot.checklist.workers import CheckWorkers, RunReport
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
-from checks.spans import Span
+from checks.spans import SOURCES, busy, extent, last_end
 from storage import models as db
 from storage.crypto import generate_key
 
@@ -108,13 +108,6 @@ async def prepare(env: dict[str, Any], data_dir: Path, *, profile: bool) -> tupl
     return service, view.id
 
 
-def _extent(spans: Sequence[Span], prefix: str) -> float:
-    chosen = [s for s in spans if s.name.startswith(prefix)]
-    if not chosen:
-        return 0.0
-    return round(max(s.end_s for s in chosen) - min(s.start_s for s in chosen), 3)
-
-
 async def measure(service: ChecklistService, checklist_id: int) -> dict[str, Any]:
     reports: list[tuple[RunReport, float]] = []
     service.on_run(lambda report: reports.append((report, time.monotonic())))
@@ -127,10 +120,7 @@ async def measure(service: ChecklistService, checklist_id: int) -> dict[str, Any
     # The full check: from asking for it to its last check done, in whichever worker (worker start included).
     wall = report.checked - started
     spans = report.spans
-    source_spans = [s for s in spans if s.name.partition(".")[0] in ("qbo", "finale")]
-    check_spans = [s for s in spans if s.name.startswith("check.")]
-    sources_end = max((s.end_s for s in source_spans), default=0.0)
-    checks_end = max((s.end_s for s in check_spans), default=0.0)
+    sources_end, checks_end = last_end(spans, *SOURCES), last_end(spans, "check.")
     server_peak = peak_rss_mb()
     parts: list[dict[str, Any]] = [
         {
@@ -162,9 +152,9 @@ async def measure(service: ChecklistService, checklist_id: int) -> dict[str, Any
         "in_worker": not report.in_process,
         "phases": {
             "load_snapshot_s": round(sources_end, 3),
-            "qbo_s": _extent(spans, "qbo."),
-            "finale_s": _extent(spans, "finale."),
-            "checks_s": round(sum(s.end_s - s.start_s for s in check_spans), 3),
+            "qbo_s": round(extent(spans, "qbo."), 3),
+            "finale_s": round(extent(spans, "finale."), 3),
+            "checks_s": round(busy(spans, "check."), 3),
             "after_sources_s": round(max(checks_end - sources_end, 0.0), 3),
             # Starting the workers, and anything between a worker's last check and the report's stamp.
             "worker_overhead_s": round(max(wall - max(checks_end, sources_end), 0.0), 3),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -33,3 +34,22 @@ class Spans:
     def all(self) -> tuple[Span, ...]:
         with self._lock:
             return tuple(sorted(self._spans, key=lambda s: (s.start_s, s.name)))
+
+
+SOURCES = ("qbo.", "finale.")  # the spans of source reads; checks are "check.", shared views "view."
+
+
+def last_end(spans: Iterable[Span], *prefixes: str) -> float:
+    """When the last span whose name starts with one of `prefixes` ended (0 when there is none)."""
+    return max((s.end_s for s in spans if s.name.startswith(prefixes)), default=0.0)
+
+
+def extent(spans: Iterable[Span], *prefixes: str) -> float:
+    """From the first such span's start to the last one's end."""
+    chosen = [s for s in spans if s.name.startswith(prefixes)]
+    return max(s.end_s for s in chosen) - min(s.start_s for s in chosen) if chosen else 0.0
+
+
+def busy(spans: Iterable[Span], *prefixes: str) -> float:
+    """The time such spans took, added up (the checks run one at a time: their CPU time)."""
+    return sum(s.end_s - s.start_s for s in spans if s.name.startswith(prefixes))

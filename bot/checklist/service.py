@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, select
@@ -757,10 +758,7 @@ class ChecklistService:
     # ------------------------------------------------------------ internals
 
     def _qbo_reader(self, checklist_id: int, data: QboConnectionData) -> QboReader:
-        def persist(access: str | None, refresh: str, expires: datetime | None) -> None:
-            store_qbo_tokens(self.sessions, checklist_id, access, refresh, expires)
-
-        return self.sources.qbo(data, persist)
+        return self.sources.qbo(data, partial(store_qbo_tokens, self.sessions, checklist_id))
 
     def _row(self, s: Session, checklist_id: int) -> db.Checklist:
         row = s.get(db.Checklist, checklist_id)

@@ -35,11 +35,11 @@ class SharedReads:
         with self._lock:
             flight = self._flights.get(key)
             leader = flight is None or flight[0] != self._writes
-            if flight is None or leader:
-                future: Future[Any] = Future()
-                self._flights[key] = (self._writes, future)
-            else:
+            if flight is not None and not leader:
                 future = flight[1]
+            else:
+                future = Future()
+                self._flights[key] = (self._writes, future)
         if not leader:
             shared: T = future.result()
             return shared

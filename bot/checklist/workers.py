@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
@@ -51,7 +52,7 @@ from checks.results import CheckResult, Status
 from checks.runner import RunOutcome, run_checks
 from checks.snapshot import Need, QboCompany
 from checks.sources.loader import LoadPlan
-from checks.spans import Span
+from checks.spans import SOURCES, Span, busy, last_end
 from storage import crypto
 from storage.db import session_factory
 from storage.repositories import add_check_results
@@ -187,7 +188,8 @@ async def run_job(
 
     if probe is not None:
         probe.start()
-    qbo = sources.qbo(job.qbo, _token_store(sessions, job.checklist_id)) if job.qbo is not None else None
+    on_tokens = partial(store_qbo_tokens, sessions, job.checklist_id)
+    qbo = sources.qbo(job.qbo, on_tokens) if job.qbo is not None else None
     args = (job.specs, job.answers, job.plan)
     if job.finale is None:
         outcome = await run_checks(*args, qbo=qbo, finale=None, now=job.now, views=job.views, on_outcome=done)
@@ -357,15 +359,6 @@ def _secret_box() -> crypto.SecretBox | None:
         return None  # nothing encrypted can be read or stored; the worker says so if it must
 
 
-def _token_store(
-    sessions: sessionmaker[Session], checklist_id: int
-) -> Callable[[str | None, str, datetime | None], None]:
-    def persist(access: str | None, refresh: str, expires: datetime | None) -> None:
-        store_qbo_tokens(sessions, checklist_id, access, refresh, expires)
-
-    return persist
-
-
 def _ready() -> None:
     """The warm-up process: nothing to do but to have started."""
 
@@ -426,15 +419,12 @@ def _worker_died(slug: str, reason: str) -> CheckResult:
 def describe(report: RunReport) -> dict[str, Any]:
     """The run in figures, for the log."""
     spans = report.spans
-    sources = [s for s in spans if s.name.partition(".")[0] in ("qbo", "finale")]
-    checks = [s for s in spans if s.name.startswith("check.")]
-    loaded = max((s.end_s for s in sources), default=0.0)
-    done = max((s.end_s for s in spans), default=0.0)
+    loaded, done = last_end(spans, *SOURCES), last_end(spans, "")
     return {
         "checks": sum(len(part.slugs) for part in report.parts),
         "seconds": round(done, 2),
         "sources_s": round(loaded, 2),
         "after_sources_s": round(max(done - loaded, 0.0), 2),
-        "checks_cpu_s": round(sum(s.end_s - s.start_s for s in checks), 2),
+        "checks_cpu_s": round(busy(spans, "check."), 2),
         "workers_peak_rss_mb": [part.peak_rss_mb for part in report.parts if part.peak_rss_mb is not None],
     }

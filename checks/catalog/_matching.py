@@ -8,7 +8,8 @@ matches. The looser key (no whitespace at all, compatibility forms) is only used
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from checks.registry import register_view
 from checks.snapshot import FinaleProduct, Need, QboItem, Snapshot
@@ -33,10 +34,11 @@ def base_name(item: QboItem) -> str:
     return name
 
 
-def product_index(products: Iterable[FinaleProduct]) -> dict[str, FinaleProduct]:
+def product_index(products: Iterable[FinaleProduct], by: Callable[[str], str] = key) -> dict[str, FinaleProduct]:
+    """Products by `by(productId)`; the first product wins where two give the same key."""
     index: dict[str, FinaleProduct] = {}
     for p in products:
-        index.setdefault(key(p.product_id), p)
+        index.setdefault(by(p.product_id), p)
     return index
 
 
@@ -48,13 +50,7 @@ def products_by_key(snapshot: Snapshot) -> Mapping[str, FinaleProduct]:
 
 @register_view(needs=(Need.FINALE_PRODUCTS,), used_by=("other-apps",))
 def products_by_loose_key(snapshot: Snapshot) -> Mapping[str, FinaleProduct]:
-    def build(products: Iterable[FinaleProduct]) -> dict[str, FinaleProduct]:
-        index: dict[str, FinaleProduct] = {}
-        for p in products:
-            index.setdefault(loose_key(p.product_id), p)
-        return index
-
-    return snapshot.derived("products_by_loose_key", snapshot.products or (), build)
+    return snapshot.derived("products_by_loose_key", snapshot.products or (), partial(product_index, by=loose_key))
 
 
 def matching_product(item: QboItem, index: Mapping[str, FinaleProduct]) -> FinaleProduct | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded, utc
@@ -49,9 +49,9 @@ class Hint:
 def find_bursts(items: tuple[QboItem, ...], now: datetime) -> list[Burst]:
     end = utc(now)
     since = end - BURST_LOOKBACK
-    # Only the items made in the lookback are sorted (aware times compare across offsets as they are).
-    recent = [i for i in items if i.created is not None and since <= _aware(i.created) <= end]
-    timed = sorted(((utc(i.created), i) for i in recent if i.created is not None), key=lambda p: (p[0], p[1].id))
+    # Only the items made in the lookback are sorted.
+    timed = [(t, i) for i in items if i.created is not None and since <= (t := utc(i.created)) <= end]
+    timed.sort(key=lambda p: (p[0], p[1].id))
     in_burst = [False] * len(timed)
     left = 0
     for right in range(len(timed)):
@@ -72,10 +72,6 @@ def find_bursts(items: tuple[QboItem, ...], now: datetime) -> list[Burst]:
     if run:
         bursts.append(Burst(tuple(i for _, i in run), run[0][0], run[-1][0]))
     return bursts
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def find_collisions(

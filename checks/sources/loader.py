@@ -217,25 +217,14 @@ class Load:
 
     def snapshot(self) -> Snapshot:
         """What has loaded so far (all of it once `run` has returned)."""
-        values = self.values
+        # `values` is keyed by the Snapshot's own field names (see _plan_jobs).
         return Snapshot(
             fetched_at=self.now,
             enable_date=self.plan.enable_date,
-            company=values.get("company"),
-            items=values.get("items"),
-            accounts=values.get("accounts"),
-            valuation=values.get("valuation"),
-            item_transactions=values.get("item_transactions"),
-            inventory_balance=values.get("inventory_balance"),
-            inventory_balance_date=self.day_before if "inventory_balance" in values else None,
-            adjustments=values.get("adjustments"),
-            products=values.get("products"),
-            stock=values.get("stock"),
-            sales_orders=values.get("sales_orders"),
-            average_costs=values.get("average_costs"),
-            finale_inventory_value=values.get("finale_inventory_value"),
+            inventory_balance_date=self.day_before if "inventory_balance" in self.values else None,
             errors=dict(self.errors),
             memo=self.memo,
+            **self.values,
         )
 
 

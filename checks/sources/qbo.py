@@ -255,18 +255,18 @@ class RateLimiter:
             heapq.heappush(self._queue, ticket)
             try:
                 while True:
+                    if self._queue[0] != ticket:
+                        self._cond.wait()  # only the first in line works out a wait: the others are woken
+                        continue
                     now = time.monotonic()
                     wait = self._wait(now)
-                    if self._queue[0] == ticket:
-                        if wait <= 0:
-                            heapq.heappop(self._queue)
-                            slot = Slot(now)
-                            self._sent.append(slot)
-                            self._advance(now)
-                            return slot
-                        self._cond.wait(wait)
-                    else:
-                        self._cond.wait()
+                    if wait <= 0:
+                        heapq.heappop(self._queue)
+                        slot = Slot(now)
+                        self._sent.append(slot)
+                        self._advance(now)
+                        return slot
+                    self._cond.wait(wait)
             finally:
                 # Whoever is first now (a request that arrived meanwhile, or the next one) works out its wait.
                 if ticket in self._queue:
