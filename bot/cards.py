@@ -149,7 +149,18 @@ class ChoiceField:
     hint: str = ""
 
 
-FormField = DateField | TextField | ChoiceField
+@dataclass(frozen=True, slots=True)
+class PersonField:
+    """Pick one person of the workspace (Slack's user picker, Teams' people picker, a typed name in the
+    console). The submitted value is the person's user id on that surface, never a mention."""
+
+    name: str
+    label: str
+    optional: bool = False
+    hint: str = ""
+
+
+FormField = DateField | TextField | ChoiceField | PersonField
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from bot.cards import Button, ChoiceField, DateField, Form, Reply, TextField
+from bot.cards import Button, ChoiceField, DateField, Form, PersonField, Reply, TextField
 from bot.checklist.views import Actor, ScopeKey
 from bot.conversation.conversation import Conversation
 from bot.conversation.intents import Intent
@@ -170,6 +170,8 @@ class ConsoleChat:
             elif isinstance(field, DateField):
                 initial = field.initial.isoformat() if field.initial else ""
                 prompt = f"{field.label} (YYYY-MM-DD){' [' + initial + ']' if initial else ''}: "
+            elif isinstance(field, PersonField):
+                prompt = f"{field.label} (their name){' (optional)' if field.optional else ''}: "
             else:
                 assert isinstance(field, TextField)
                 prompt = f"{field.label}{' (optional)' if field.optional else ''}: "

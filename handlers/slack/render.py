@@ -35,6 +35,7 @@ from slack_sdk.models.blocks import (
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.blocks.block_elements import InputInteractiveElement
 from slack_sdk.models.views import View
@@ -51,6 +52,7 @@ from bot.cards import (
     Form,
     FormField,
     Header,
+    PersonField,
     StatusRow,
     Style,
     Table,
@@ -478,6 +480,8 @@ def _input_element(field: FormField) -> InputInteractiveElement:
             initial_date=field.initial.isoformat() if field.initial else None,
             placeholder=PlainTextObject(text="Pick a date"),
         )
+    if isinstance(field, PersonField):
+        return UserSelectElement(action_id=field.name, placeholder=PlainTextObject(text="Pick a person"))
     if isinstance(field, TextField):
         return PlainTextInputElement(
             action_id=field.name,
@@ -552,6 +556,8 @@ def read_form_values(view_state: Mapping[str, Any], form: Form) -> dict[str, str
             value = entry.get("selected_date")
         elif isinstance(field, TextField):
             value = entry.get("value")
+        elif isinstance(field, PersonField):
+            value = entry.get("selected_user")
         else:
             value = (entry.get("selected_option") or {}).get("value")
         result[field.name] = value if isinstance(value, str) and value != "" else None
