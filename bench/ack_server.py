@@ -112,7 +112,7 @@ async def serve(env: dict[str, Any], data_dir: Path) -> None:
         core = build_core(settings, LiveSources(settings))
         _report_checks(core.service)
         slack = build_slack_app(core, settings, socket_mode=False)
-        app = create_app(core, slack=slack)
+        app = create_app(core, [slack])
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)

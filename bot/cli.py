@@ -1,4 +1,6 @@
-"""The `preflight` command: demo, check, serve, db upgrade, secret-key."""
+"""The `preflight` command: check, serve, db upgrade, secret-key, and each surface's own commands (the
+console's `demo`, Teams' `teams-package`). `build_app` assembles it from the surfaces the composition root
+(`preflight/surfaces.py`) registers."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -18,6 +20,7 @@ from rich.console import Console
 
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData
 from bot.settings import Settings, with_overrides
+from bot.surfaces import ServeOptions, SurfaceConfigurationError, SurfacePlugin
 from checks import registry as registry_module
 from checks.answers import Answers
 from checks.registry import UnknownCheckError
@@ -25,14 +28,24 @@ from checks.results import CheckResult, Status
 from checks.sources.errors import ConfigurationError, SourceError
 from checks.sources.loader import FinaleReader, QboReader
 
-app = typer.Typer(
-    help="Preflight: everything that must hold before Finale pushes into QuickBooks Online.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
 err = Console(stderr=True)
+
+
+def build_app(plugins: Sequence[SurfacePlugin]) -> typer.Typer:
+    app = typer.Typer(
+        help="Preflight: everything that must hold before Finale pushes into QuickBooks Online.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+    db_app.command("upgrade")(db_upgrade)
+    app.command("secret-key")(secret_key)
+    app.command()(check)
+    app.command()(_serve(plugins))
+    for plugin in plugins:
+        plugin.add_commands(app)
+    return app
 
 
 class Format(StrEnum):
@@ -49,39 +62,27 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-@app.command()
-def demo(
-    script: Annotated[str | None, typer.Option(help="Run the lines of this file instead of asking a person.")] = None,
-) -> None:
-    """Start the sandbox company and chat with Preflight in the terminal."""
-    from bot.demo import run_demo
-    from handlers.console.chat import script_lines
+def _serve(plugins: Sequence[SurfacePlugin]) -> Callable[..., None]:
+    def serve(
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+        socket: Annotated[bool, typer.Option("--socket", help="Receive Slack's requests over Socket Mode.")] = False,
+    ) -> None:
+        """Run the server: every configured chat surface, the QuickBooks callback and /healthz."""
+        from bot.server import run_server
+        from storage.crypto import MissingSecretKeyError
 
-    logging.basicConfig(level=logging.WARNING)
-    run_demo(load_settings(), script_lines(script))
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            run_server(settings, plugins, host=host, port=port, options=ServeOptions(socket_mode=socket))
+        except (SurfaceConfigurationError, MissingSecretKeyError) as exc:
+            err.print(f"[red]Configuration error:[/red] {exc}")
+            raise typer.Exit(2) from None
 
-
-@app.command()
-def serve(
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
-    socket: Annotated[bool, typer.Option("--socket", help="Receive Slack's requests over Socket Mode.")] = False,
-) -> None:
-    """Run the server: Slack (HTTP, or Socket Mode with --socket), the QuickBooks callback and /healthz."""
-    from bot.server import run_server
-    from handlers.slack.app import SlackConfigurationError
-    from storage.crypto import MissingSecretKeyError
-
-    settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        run_server(settings, host=host, port=port, socket_mode=socket)
-    except (SlackConfigurationError, MissingSecretKeyError) as exc:
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    return serve
 
 
-@db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (the demo and the server also do this at start)."""
     from storage.db import current_revision, upgrade
@@ -92,7 +93,6 @@ def db_upgrade() -> None:
     typer.echo(f"Database is at revision {current_revision(url)}.")
 
 
-@app.command("secret-key")
 def secret_key() -> None:
     """Print a new key for PREFLIGHT_SECRET_KEY."""
     from storage.crypto import generate_key
@@ -100,7 +100,6 @@ def secret_key() -> None:
     typer.echo(generate_key())
 
 
-@app.command()
 def check(
     slugs: Annotated[list[str] | None, typer.Argument(help="Checks to run (default: all).")] = None,
     output: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
@@ -328,7 +327,7 @@ def _print_text(results: list[CheckResult], company: str) -> None:
             out.print(f"   What to do: {result.hint}", highlight=False, markup=False)
 
 
-def main() -> None:
+def run(app: typer.Typer) -> None:
     try:
         app()
     except SourceError as exc:  # a source problem outside a check (e.g. the sandbox failed to start)

@@ -1,29 +1,20 @@
-"""`preflight demo`: the sandbox company, both simulators, SQLite and the console chat, with no set-up."""
+"""What `preflight demo` needs besides a chat: the sandbox company connected as an admin would connect it,
+settings on SQLite with a key of its own, and the `sandbox` command that fixes its planted problems. The
+console surface (handlers/console/demo.py) puts a chat in front of it."""
 
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
-import re
-import sys
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
-from zoneinfo import ZoneInfo
 
-from bot.app import Core, build_core
+from bot.app import Core
 from bot.checklist.connections import QboConnectionData
 from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
 from bot.conversation.conversation import Conversation
-from bot.reminders.notify import ConsoleNotifier
-from bot.reminders.scheduler import Reminders
 from bot.settings import Settings, with_overrides
-from bot.sources import LiveSources
-from handlers.console.chat import ConsoleChat, ExtraCommand, LineSource
-from sandbox.generate import demo_company
 from sandbox.runtime import FIXES, SandboxRuntime
 from storage import crypto
 
@@ -83,46 +74,9 @@ def demo_secret_key(data_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def run_demo(settings: Settings, lines: Iterator[str] | None, out: TextIO | None = None) -> None:
-    out = out or sys.stdout  # looked up now, so that a redirected stdout is honoured
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
-    company = demo_company(today)
-    with SandboxRuntime(company) as runtime:
-        demo = demo_settings(settings, runtime)
-        core = build_core(demo, LiveSources(demo))
-        conversation = DemoConversation(core, runtime)
-        name = os.environ.get("PREFLIGHT_DEMO_USER") or _login_name()
-        actor = Actor(f"console:{name}", name)
-        downloads = demo.data_dir / "downloads"
-        chat = ConsoleChat(conversation, DEMO_SCOPE, actor, LineSource(lines, out), out, downloads=downloads)
-        chat.extra = {"sandbox": _sandbox_command(runtime), "as": _switch_user(chat)}
-        out.write(
-            f"Preflight demo · sandbox company “{company.qbo.company_name}” (QBO realm {company.qbo.realm_id}, "
-            f"Finale account “{company.finale.account_path}”) · you are {name}, today is {today.isoformat()}.\n"
-            "Both APIs are simulated locally; nothing leaves this machine. `sandbox` fixes planted problems the "
-            "way you would in QBO or Finale; `as <name>` switches to another person.\n"
-        )
-        asyncio.run(_chat_with_reminders(core, chat, out))
+def sandbox_command(runtime: SandboxRuntime) -> Callable[[str], Awaitable[str]]:
+    """`sandbox <fix>`: do in the simulated QBO or Finale what a person would do in the real one."""
 
-
-async def _chat_with_reminders(core: Core, chat: ConsoleChat, out: TextIO) -> None:
-    """Reminders run beside the chat: `remind ...` in the demo posts into this terminal when due."""
-    reminders = Reminders(core.service, ConsoleNotifier(out), refresh_every=None)
-    await reminders.start()
-    try:
-        await chat.run()
-    finally:
-        await reminders.shutdown()
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "you"
-
-
-def _sandbox_command(runtime: SandboxRuntime) -> ExtraCommand:
     async def command(arg: str) -> str:
         what = arg.strip().lower()
         if not what:
@@ -136,16 +90,5 @@ def _sandbox_command(runtime: SandboxRuntime) -> ExtraCommand:
             return f"Unknown fix “{what}”. Try one of: {', '.join(FIXES)}, all."
         done = [await asyncio.to_thread(runtime.fix, t) for t in todo]
         return "\n".join(done)
-
-    return command
-
-
-def _switch_user(chat: ConsoleChat) -> ExtraCommand:
-    async def command(arg: str) -> str:
-        name = re.sub(r"[^\w .'-]", "", arg).strip()
-        if not name:
-            return f"You are {chat.actor.name}. Type `as <name>` to act as someone else."
-        chat.actor = Actor(f"console:{name}", name)
-        return f"You are now {name}."
 
     return command

@@ -1,13 +1,10 @@
 """The one aiohttp application every surface shares.
 
-    POST /slack/events         slash commands, buttons, modals and events (Bolt checks Slack's signature)
-    GET  /slack/install        "Add to Slack" (OAuth install, when SLACK_CLIENT_ID/SECRET are set)
-    GET  /slack/oauth_redirect where Slack sends the installing admin back
     GET  /qbo/callback         where Intuit sends someone back after connecting QuickBooks Online
     GET  /healthz              liveness and database reachability, for load balancers
 
-`preflight serve` runs it (HTTP mode); `preflight serve --socket` receives Slack's requests over Socket
-Mode instead and serves only the other routes.
+and whatever each running surface mounts (bot/surfaces.py): Slack's `/slack/events`, `/slack/install` and
+`/slack/oauth_redirect`, Teams' `/api/messages`. `preflight serve` runs it.
 """
 
 from __future__ import annotations
@@ -16,85 +13,43 @@ import asyncio
 import html
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger, BaseRequest, StreamResponse
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from sqlalchemy import text
 
 from bot.app import Core, freeze_startup_objects
 from bot.checklist.errors import ChecklistError
 from bot.settings import Settings
+from bot.surfaces import ServeOptions, Surface, SurfacePlugin, notifier_for
 from checks.sources.errors import SourceError
-from handlers.slack.app import SlackApp
 
 log = logging.getLogger(__name__)
 
 CORE = web.AppKey("core", Core)
-SLACK = web.AppKey("slack", SlackApp)
-SLACK_EVENTS_PATH = "/slack/events"
+SURFACES = web.AppKey("surfaces", dict[str, Surface])
 QBO_CALLBACK_PATH = "/qbo/callback"
 
 EVENT_LOOP_SWITCH_INTERVAL = 0.0005  # seconds
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_app(core: Core, *, slack: SlackApp | None = None, slack_over_http: bool = True) -> web.Application:
-    """The server's routes. `slack_over_http=False` (Socket Mode) leaves Slack's HTTP endpoints out."""
+def create_app(core: Core, surfaces: Sequence[Surface] = ()) -> web.Application:
+    """The server's own routes, plus those each surface mounts."""
     app = web.Application(client_max_size=1024 * 1024)
     app[CORE] = core
+    app[SURFACES] = {surface.platform: surface for surface in surfaces}
     app.on_startup.append(_favour_the_event_loop)
     app.on_startup.append(_start_check_workers)
     app.on_cleanup.append(_stop_check_workers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get(QBO_CALLBACK_PATH, qbo_callback)
-    if slack is not None:
-        app[SLACK] = slack
-        if slack_over_http:
-            app.router.add_post(SLACK_EVENTS_PATH, _slack_events(slack))
-            flow = slack.bolt.oauth_flow
-            if flow is not None:
-                app.router.add_get(flow.install_path, _slack_install(slack))
-                app.router.add_get(flow.redirect_uri_path, _slack_oauth_redirect(slack))
-
-        async def close_slack(_: web.Application) -> None:
-            await slack.close()
-
-        app.on_cleanup.append(close_slack)
+    for surface in surfaces:
+        surface.mount(app)
     return app
-
-
-# ---------------------------------------------------------------------------------------------- Slack
-
-
-def _slack_events(slack: SlackApp) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        # Bolt verifies X-Slack-Signature over the raw body and rejects timestamps older than 5 minutes.
-        response = await slack.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
-
-    return handle
-
-
-def _slack_install(slack: SlackApp) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        flow = slack.bolt.oauth_flow
-        assert flow is not None
-        return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
-
-    return handle
-
-
-def _slack_oauth_redirect(slack: SlackApp) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        flow = slack.bolt.oauth_flow
-        assert flow is not None
-        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
-
-    return handle
 
 
 # ---------------------------------------------------------------------------------------- QuickBooks
@@ -122,9 +77,9 @@ async def qbo_callback(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.exception("QuickBooks callback failed")
         return page(500, "QuickBooks is not connected", f"Something went wrong on Preflight's side. {again}")
-    slack = request.app.get(SLACK)
-    if slack is not None and context.get("surface") == "slack":
-        slack.surface.spawn(slack.surface.qbo_connected(view, context), name="slack:qbo_connected")
+    surface = request.app[SURFACES].get(context.get("surface", ""))
+    if surface is not None:
+        await surface.qbo_connected(view, context)
     company = html.escape(view.qbo_company or view.company_label)
     return page(
         200,
@@ -199,17 +154,28 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time)
 
 
-def run_server(settings: Settings, *, host: str = "0.0.0.0", port: int = 3000, socket_mode: bool = False) -> None:
+def run_server(
+    settings: Settings,
+    plugins: Sequence[SurfacePlugin],
+    *,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    options: ServeOptions | None = None,
+) -> None:
     """Build everything from the settings and serve until interrupted."""
+    options = options or ServeOptions()
     from bot.app import build_core
     from bot.reminders.scheduler import Reminders
     from bot.sources import LiveSources
-    from handlers.slack.app import build_slack_app
+    from bot.surfaces import SurfaceConfigurationError
 
     core = build_core(settings, LiveSources(settings))
-    slack = build_slack_app(core, settings, socket_mode=socket_mode)
-    app = create_app(core, slack=slack, slack_over_http=not socket_mode)
-    reminders = Reminders(core.service, slack.notifier())
+    surfaces = [s for s in (plugin.build(core, settings, options) for plugin in plugins) if s is not None]
+    if not surfaces:
+        names = ", ".join(plugin.name for plugin in plugins)
+        raise SurfaceConfigurationError(f"No chat surface is configured ({names}): set the variables of one.")
+    app = create_app(core, surfaces)
+    reminders = Reminders(core.service, notifier_for(surfaces))
 
     async def start_reminders(_: web.Application) -> None:
         await reminders.start()  # rebuilds every checklist's job from the database
@@ -219,21 +185,5 @@ def run_server(settings: Settings, *, host: str = "0.0.0.0", port: int = 3000, s
 
     app.on_startup.append(start_reminders)
     app.on_cleanup.append(stop_reminders)
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        assert settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(slack.bolt, settings.slack_app_token.get_secret_value())
-
-        async def connect(_: web.Application) -> None:
-            await handler.connect_async()
-            log.info("Connected to Slack in Socket Mode")
-
-        async def disconnect(_: web.Application) -> None:
-            await handler.close_async()
-
-        app.on_startup.append(connect)
-        app.on_shutdown.append(disconnect)
-    mode = "Socket Mode" if socket_mode else ("HTTP, OAuth install" if slack.oauth else "HTTP, one workspace")
-    log.info("Preflight serving on %s:%s (Slack: %s)", host, port, mode)
+    log.info("Preflight serving on %s:%s (%s)", host, port, ", ".join(s.platform for s in surfaces))
     web.run_app(app, host=host, port=port, access_log_class=PathOnlyAccessLogger, print=None)

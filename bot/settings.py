@@ -57,6 +57,22 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(default=None, validation_alias="SLACK_API_URL")
 
+    # Microsoft Teams (Azure Bot registration), under Bot Framework's own names. An empty app id is the local
+    # mode (Microsoft 365 Agents Playground): no token checked or sent; the server says so loudly at start.
+    microsoft_app_id: str = Field(default="", validation_alias="MicrosoftAppId")
+    microsoft_app_password: SecretStr | None = Field(default=None, validation_alias="MicrosoftAppPassword")
+    microsoft_app_type: Literal["SingleTenant", "UserAssignedMSI", "MultiTenant"] = Field(
+        default="SingleTenant", validation_alias="MicrosoftAppType"
+    )
+    microsoft_app_tenant_id: str = Field(default="", validation_alias="MicrosoftAppTenantId")
+    teams_enabled: bool = Field(default=False, validation_alias="PREFLIGHT_TEAMS")
+    # Where Bot Framework's tokens come from and are checked against: Azure's public cloud unless set (tests
+    # point them at the local stand-in in sandbox/teams/).
+    teams_openid_metadata_url: str | None = Field(default=None, validation_alias="TEAMS_OPENID_METADATA_URL")
+    teams_token_issuer: str | None = Field(default=None, validation_alias="TEAMS_TOKEN_ISSUER")
+    teams_login_url: str | None = Field(default=None, validation_alias="TEAMS_LOGIN_URL")
+    teams_oauth_scope: str | None = Field(default=None, validation_alias="TEAMS_OAUTH_SCOPE")
+
     public_url: str = Field(default="http://localhost:3000", validation_alias="PREFLIGHT_PUBLIC_URL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PREFLIGHT_LOG_LEVEL"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -29,8 +30,16 @@ HEADER = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def safe_cell(value: str) -> str:
+    """A number stays a number (a negative quantity is no formula); any other text is made safe."""
+    return value if NUMBER.fullmatch(value) else safe_text(value)
 
 
 def _number(value: Decimal | None, places: int | None) -> str:
@@ -65,12 +74,17 @@ def rows(findings: Iterable[Finding]) -> list[list[str]]:
     return out
 
 
+def write_csv(header: Iterable[str], body: Iterable[Iterable[str]]) -> bytes:
+    """Every CSV Preflight hands out: UTF-8 with a BOM, CRLF, and no cell a spreadsheet would run as a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(cell) for cell in header])
+    writer.writerows([safe_cell(cell) for cell in row] for row in body)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def deactivation_csv(result: CheckResult) -> bytes:
     """The items the deactivation check lists, one row each, as UTF-8 (with BOM) CSV bytes."""
     if result.slug != "deactivation":
         raise ValueError(f"Only the deactivation check's items can be exported, not {result.slug!r}.")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows(result.findings))
-    return buffer.getvalue().encode("utf-8-sig")
+    return write_csv(HEADER, rows(result.findings))

@@ -416,9 +416,9 @@ class ChecklistService:
                 f"Marked “{spec.title}” not applicable: {reason[:2000]}",
             )
 
-    async def set_enable_date(self, checklist_id: int, actor: Actor, value: date | None) -> list[str]:
-        """Validate against QBO's close date, record it, and re-run the checks that depend on it."""
-        self.require_owner(checklist_id, actor, "set the enable date")
+    def validate_enable_date(self, checklist_id: int, value: date | None, close: date | None) -> None:
+        """Raise InputError when `value` cannot be the enable date, given QBO's close date `close`. Forms check
+        it with the close date as last read; the service again, live, before anything is recorded."""
         if value is not None:
             if value.year < 2000 or value > self.today(checklist_id) + timedelta(days=366):
                 raise InputError(
@@ -426,7 +426,6 @@ class ChecklistService:
                     "or within the next twelve months.",
                     field="enable_date",
                 )
-            close = await self._book_close_date(checklist_id)
             if close is not None and value <= close:
                 raise InputError(
                     f"The books are closed through {close.isoformat()}, so the enable date {value.isoformat()} "
@@ -436,7 +435,6 @@ class ChecklistService:
                     field="enable_date",
                 )
         else:
-            close = await self._book_close_date(checklist_id)
             if close is not None:
                 raise InputError(
                     f"The books are closed through {close.isoformat()}. A blank enable date pushes the whole "
@@ -444,6 +442,11 @@ class ChecklistService:
                     f"{close.isoformat()}, or remove the closing date in QuickBooks first.",
                     field="enable_date",
                 )
+
+    async def set_enable_date(self, checklist_id: int, actor: Actor, value: date | None) -> list[str]:
+        """Validate against QBO's close date, record it, and re-run the checks that depend on it."""
+        self.require_owner(checklist_id, actor, "set the enable date")
+        self.validate_enable_date(checklist_id, value, await self._book_close_date(checklist_id))
         with self.sessions.begin() as s:
             row = self._row(s, checklist_id)
             before = (row.enable_date, row.enable_date_decided)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bot.cards import Card, FileAttachment, Reply
-from bot.checklist.errors import InputError, NotFoundError, NotOwnerError
+from bot.checklist.errors import ChecklistError, InputError, NotFoundError, NotOwnerError
 from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ChecklistStatus, ChecklistView, ScopeKey
+from bot.conversation import forms
 from bot.conversation import messages as m
 from bot.conversation.intents import CommandError, Intent, parse_command
 from bot.reminders import messages as reminder_messages
@@ -103,6 +103,38 @@ class Conversation:
             # Source messages never carry a token, key or secret.
             log.warning("source failed for %s: %s", intent.name, exc.detail or exc.message)
             return Reply([m.error(str(exc))])
+
+    async def check_form(self, intent: Intent) -> dict[str, str]:
+        """What is wrong with a submitted form, found without calling QuickBooks or Finale; {} when nothing.
+        A surface that can (a Slack modal) shows it under the fields and keeps the form open."""
+        return await asyncio.to_thread(self._check_form, intent)
+
+    def _check_form(self, intent: Intent) -> dict[str, str]:
+        form_id = intent.name.removeprefix("submit_")
+        view = self.service.find(intent.scope)
+        if view is None:
+            return {}  # the turn itself says there is no checklist here
+        first, what = forms.OWNERS_ONLY.get(form_id, ("", "do that"))
+        try:
+            self.service.require_owner(view.id, intent.actor, what)
+            values = intent.values
+            if form_id == "enable_date":
+                chosen = forms.read_enable_date(values)
+                # The close date as last read: the service reads it again, live, before recording.
+                self.service.validate_enable_date(view.id, chosen, self.service.book_close_date(view.id))
+            elif form_id == "backup":
+                forms.read_backup(values, self.service.today(view.id))
+            elif form_id == "finale_balance":
+                forms.read_finale_balance(values, view)
+            elif form_id == "finale_credentials":
+                return forms.finale_credentials_problems(values)
+            elif form_id == "not_applicable":
+                forms.read_reason(values)
+            elif form_id == "add_owner" and "owner" not in intent.people:
+                raise InputError("Pick the person to add.", field="owner")
+        except ChecklistError as exc:
+            return {getattr(exc, "field", None) or first or "form": exc.message}
+        return {}
 
     # ------------------------------------------------------------ dispatch
 
@@ -208,30 +240,51 @@ class Conversation:
     async def _owners(self, intent: Intent, view: ChecklistView) -> Reply:
         words = intent.arg.split(maxsplit=1)
         if words and words[0].lower() == "add":
+            person = intent.people.get("owner")
+            if person is not None:
+                return self._added_owner(intent, view, person)
             if len(words) < 2:
                 raise InputError("Say who to add, e.g. `owners add @dana`.")
-            new_owner = parse_user(words[1])
-            self.service.add_owner(view.id, intent.actor, new_owner)
-            return Reply([m.notice(f"{new_owner.name} is now an owner of this checklist.", private=False)])
+            # "@dana" typed as text names nobody in particular: the surface's picker gives the exact person.
+            self.service.require_owner(view.id, intent.actor, "add owners")
+            return Reply([m.owners_card(m.PICK_A_PERSON)])
         names = ", ".join(o.name for o in view.owners)
-        return Reply([m.notice(f"Owners of this checklist: {names}.")])
+        return Reply(
+            [m.owners_card(f"Owners of this checklist: {names}. Owners can confirm, acknowledge and change answers.")]
+        )
+
+    async def _add_owner(self, intent: Intent, view: ChecklistView) -> Reply:
+        self.service.require_owner(view.id, intent.actor, "add owners")
+        return Reply(form=forms.add_owner_form())
+
+    async def _submit_add_owner(self, intent: Intent, view: ChecklistView) -> Reply:
+        person = intent.people.get("owner")
+        if person is None:
+            raise InputError("Pick the person to add.", field="owner")
+        return self._added_owner(intent, view, person)
+
+    def _added_owner(self, intent: Intent, view: ChecklistView, person: Actor) -> Reply:
+        self.service.add_owner(view.id, intent.actor, person)
+        return Reply([m.notice(f"{person.name} is now an owner of this checklist.", private=False)])
 
     async def _open_form(self, intent: Intent, view: ChecklistView) -> Reply:
         form_id, _, slug = intent.arg.partition(":")
         if form_id == "enable_date":
-            return Reply(form=m.enable_date_form(view, self.service.book_close_date(view.id)))
+            return Reply(form=forms.enable_date_form(view, self.service.book_close_date(view.id)))
         if form_id == "backup":
-            return Reply(form=m.backup_form(self.service.today(view.id)))
+            return Reply(form=forms.backup_form(self.service.today(view.id)))
         if form_id == "finale_balance":
             d1 = view.enable_date - timedelta(days=1) if view.enable_date else None
-            return Reply(form=m.finale_balance_form(d1))
+            return Reply(form=forms.finale_balance_form(d1))
         if form_id == "finale_credentials":
-            return Reply(form=m.finale_credentials_form(view.finale_account))
+            return Reply(form=forms.finale_credentials_form(view.finale_account))
+        if form_id == "add_owner":
+            return await self._add_owner(intent, view)
         if form_id == "not_applicable":
             spec = self.service.registry.get(slug)
             if not spec.allow_not_applicable:
                 raise InputError(f"“{spec.title}” cannot be marked not applicable: it must hold for every company.")
-            return Reply(form=m.not_applicable_form(spec))
+            return Reply(form=forms.not_applicable_form(spec))
         raise InputError(f"Unknown form {form_id!r}.")
 
     async def _ask_confirm(self, intent: Intent, view: ChecklistView) -> Reply:
@@ -287,18 +340,13 @@ class Conversation:
 
     async def _enable_date(self, intent: Intent, view: ChecklistView) -> Reply:
         if not intent.arg:
-            return Reply(form=m.enable_date_form(view, self.service.book_close_date(view.id)))
+            return Reply(form=forms.enable_date_form(view, self.service.book_close_date(view.id)))
         raw = intent.arg.strip()
-        value = None if raw.lower() in ("blank", "none", "empty") else parse_date(raw, "enable_date")
+        value = None if raw.lower() in ("blank", "none", "empty") else forms.parse_date(raw, "enable_date")
         return await self._set_enable_date(intent, view, value)
 
     async def _submit_enable_date(self, intent: Intent, view: ChecklistView) -> Reply:
-        blank = (intent.values.get("blank") or "no") == "yes"
-        raw = intent.values.get("enable_date")
-        if not blank and not raw:
-            raise InputError("Pick a date, or choose to leave it blank.", field="enable_date")
-        value = None if blank else parse_date(raw or "", "enable_date")
-        return await self._set_enable_date(intent, view, value)
+        return await self._set_enable_date(intent, view, forms.read_enable_date(intent.values))
 
     async def _set_enable_date(self, intent: Intent, view: ChecklistView, value: date | None) -> Reply:
         reopened = await self.service.set_enable_date(view.id, intent.actor, value)
@@ -311,16 +359,15 @@ class Conversation:
 
     async def _backup(self, intent: Intent, view: ChecklistView) -> Reply:
         if not intent.arg:
-            return Reply(form=m.backup_form(self.service.today(view.id)))
+            return Reply(form=forms.backup_form(self.service.today(view.id)))
         raw_date, _, reference = intent.arg.partition(" ")
-        return await self._record_backup(intent, view, parse_date(raw_date, "backup_date"), reference.strip() or None)
+        return await self._record_backup(
+            intent, view, forms.parse_date(raw_date, "backup_date"), reference.strip() or None
+        )
 
     async def _submit_backup(self, intent: Intent, view: ChecklistView) -> Reply:
-        raw = intent.values.get("backup_date") or ""
-        if not raw:
-            raise InputError("Give the date the backup was made.", field="backup_date")
-        reference = (intent.values.get("reference") or "").strip() or None
-        return await self._record_backup(intent, view, parse_date(raw, "backup_date"), reference)
+        made, reference = forms.read_backup(intent.values, self.service.today(view.id))
+        return await self._record_backup(intent, view, made, reference)
 
     async def _record_backup(self, intent: Intent, view: ChecklistView, when: date, ref: str | None) -> Reply:
         self.service.record_backup(view.id, intent.actor, when, ref)
@@ -331,13 +378,12 @@ class Conversation:
     async def _balance(self, intent: Intent, view: ChecklistView) -> Reply:
         if not intent.arg:
             d1 = view.enable_date - timedelta(days=1) if view.enable_date else None
-            return Reply(form=m.finale_balance_form(d1))
+            return Reply(form=forms.finale_balance_form(d1))
         raw, _, offset = intent.arg.partition(" ")
-        return await self._record_balance(intent, view, parse_amount(raw, "amount"), offset.strip() or None)
+        return await self._record_balance(intent, view, forms.parse_amount(raw, "amount"), offset.strip() or None)
 
     async def _submit_finale_balance(self, intent: Intent, view: ChecklistView) -> Reply:
-        amount = parse_amount(intent.values.get("amount") or "", "amount")
-        offset = (intent.values.get("offset_account") or "").strip() or None
+        amount, offset = forms.read_finale_balance(intent.values, view)
         return await self._record_balance(intent, view, amount, offset)
 
     async def _record_balance(self, intent: Intent, view: ChecklistView, amount: Decimal, offset: str | None) -> Reply:
@@ -347,9 +393,7 @@ class Conversation:
 
     async def _submit_not_applicable(self, intent: Intent, view: ChecklistView) -> Reply:
         spec = self.service.registry.get(intent.arg)
-        reason = (intent.values.get("reason") or "").strip()
-        if not reason:
-            raise InputError("Say why this step does not apply; the reason goes in the report.", field="reason")
+        reason = forms.read_reason(intent.values)
         self.service.mark_not_applicable(view.id, intent.actor, spec.slug, reason)
         note = f"{intent.actor.name} marked “{spec.title}” not applicable: {reason}"
         return await self._after_answer(view, intent.actor, spec.slug, note)
@@ -372,26 +416,15 @@ class Conversation:
             return Reply([card])
         if what == "finale":
             self.service.require_owner(view.id, intent.actor)
-            return Reply(form=m.finale_credentials_form(view.finale_account))
+            return Reply(form=forms.finale_credentials_form(view.finale_account))
         raise InputError("Say what to connect: `connect qbo` or `connect finale`.")
 
     async def _submit_finale_credentials(self, intent: Intent, view: ChecklistView) -> Reply:
-        account = (intent.values.get("account") or "").strip().strip("/")
-        key = (intent.values.get("api_key") or "").strip()
-        secret = (intent.values.get("api_secret") or "").strip()
-        for field_name, value, label in (
-            ("account", account, "the account path"),
-            ("api_key", key, "the API key"),
-            ("api_secret", secret, "the API secret"),
-        ):
-            if not value:
-                raise InputError(f"Fill in {label}.", field=field_name)
-        if not re.fullmatch(r"[A-Za-z0-9._-]+", account):
-            raise InputError(
-                "The account path is the single word after app.finaleinventory.com/ in your Finale address.",
-                field="account",
-            )
-        await self.service.connect_finale(view.id, intent.actor, account=account, api_key=key, api_secret=secret)
+        given = forms.read_finale_credentials(intent.values)
+        account = given.account
+        await self.service.connect_finale(
+            view.id, intent.actor, account=account, api_key=given.api_key, api_secret=given.api_secret
+        )
         return await self._after_answer(
             view,
             intent.actor,
@@ -458,39 +491,3 @@ class Conversation:
 
 def replace_card(card: Card) -> Card:
     return replace(card, replace=True)
-
-
-def parse_date(raw: str, field: str) -> date:
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(f"“{raw}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-01.", field=field) from None
-
-
-def parse_amount(raw: str, field: str) -> Decimal:
-    cleaned = raw.strip().replace(",", "").replace("$", "").replace(" ", "")
-    negative = cleaned.startswith("(") and cleaned.endswith(")")
-    if negative:
-        cleaned = cleaned[1:-1]
-    # Digits only: Decimal alone would also take "NaN", "Infinity" and "1e3", which are no amounts.
-    if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", cleaned) or (negative and cleaned.startswith("-")):
-        raise InputError(f"“{raw}” is not an amount. Type it like 48,210.37.", field=field)
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise InputError(f"“{raw}” is not an amount. Type it like 48,210.37.", field=field) from None
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise InputError(f"“{raw}” has more than two decimals; give the amount to the cent.", field=field)
-    return -amount if negative else amount
-
-
-def parse_user(raw: str) -> Actor:
-    """`<@U123|dana>` (Slack), `@dana` or a plain name."""
-    text = raw.strip()
-    match = re.fullmatch(r"<@([A-Z0-9]+)(?:\|([^>]+))?>", text)
-    if match:
-        return Actor(user_id=match.group(1), name=match.group(2) or match.group(1))
-    name = text.lstrip("@")
-    if not name:
-        raise InputError("Say who to add, e.g. `owners add @dana`.")
-    return Actor(user_id=name, name=name)

@@ -16,6 +16,9 @@ class Intent:
     scope: ScopeKey
     arg: str = ""
     values: Mapping[str, str | None] = field(default_factory=dict)
+    # People the surface picked for this intent, by field (e.g. "owner" for `owners add`): real identities
+    # from the surface's own user picker or mention, never mention syntax for bot/ to parse.
+    people: Mapping[str, Actor] = field(default_factory=dict)
     # Where the request came from (e.g. Slack team, channel, user), for answers that arrive later,
     # such as the QuickBooks connection completing in a browser.
     origin: Mapping[str, str] = field(default_factory=dict)

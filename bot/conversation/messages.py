@@ -15,20 +15,16 @@ from bot.cards import (
     Block,
     Button,
     Card,
-    ChoiceField,
     ConfirmDialog,
     Context,
-    DateField,
     Divider,
     Fields,
     FileAttachment,
-    Form,
     Header,
     StatusRow,
     Style,
     Table,
     Text,
-    TextField,
 )
 from bot.checklist.views import ChecklistStatus, ChecklistView
 from bot.conversation.intents import COMMANDS
@@ -60,6 +56,38 @@ def notice(text: str, *, private: bool = True) -> Card:
 
 def error(text: str) -> Card:
     return notice(f"**Nothing was changed.** {text}")
+
+
+UNEXPECTED = (
+    "Something went wrong on Preflight's side and I could not finish that. Nothing new was confirmed. "
+    "Try again in a moment; if it keeps happening, tell whoever runs Preflight (the details are in its log)."
+)
+FORM_AGAIN = "Open the form again"
+ADD_OWNER = "Add an owner…"
+PICK_A_PERSON = "I need to know exactly who to add: pick the person from the list."
+
+
+def form_errors_card(form_id: str, context: str, errors: dict[str, str]) -> Card:
+    """Errors found after a form closed (e.g. by QuickBooks itself): say what, and offer the form again."""
+    lines = "\n".join(f"- {message}" for message in errors.values())
+    value = f"{form_id}:{context}" if context else form_id
+    return Card(
+        blocks=(
+            Text(f"**Nothing was changed.**\n{lines}"),
+            Actions((Button(FORM_AGAIN, "open_form", value, Style.PRIMARY),)),
+        ),
+        fallback="Nothing was changed: " + "; ".join(errors.values()),
+        private=True,
+    )
+
+
+def owners_card(text: str) -> Card:
+    """Who the owners are (or why a person could not be added), with the button that adds one."""
+    return Card(
+        blocks=(Text(text), Actions((Button(ADD_OWNER, "add_owner"),))),
+        fallback=text,
+        private=True,
+    )
 
 
 def help_card(unknown: str | None = None) -> Card:
@@ -431,103 +459,3 @@ def ready_card(status: ChecklistStatus) -> Card:
         blocks.append(Text("**Confirmed:**\n" + "\n".join(who)))
     blocks.append(Text(last_steps))
     return Card(blocks=tuple(blocks), fallback=f"{view.company_label} is ready to enable the Finale integration")
-
-
-# ---------------------------------------------------------------- forms
-
-
-def enable_date_form(view: ChecklistView, close_date: date | None) -> Form:
-    intro = (
-        "The enable date is the first day Finale pushes transactions into QuickBooks. It is usually the first "
-        "of a month. Leave it empty only if Finale should push its whole history."
-    )
-    if close_date:
-        intro += f" Your books are closed through {day(close_date)}, so it must be after that."
-    return Form(
-        form_id="enable_date",
-        title="Enable date",
-        fields=(
-            DateField("enable_date", "Enable date", initial=view.enable_date, optional=True),
-            ChoiceField(
-                "blank",
-                "Or",
-                (("no", "Use the date above"), ("yes", "Leave it blank: push the whole history")),
-                initial="no",
-            ),
-        ),
-        submit_action="submit_enable_date",
-        intro=intro,
-    )
-
-
-def backup_form(today: date) -> Form:
-    return Form(
-        form_id="backup",
-        title="QuickBooks backup",
-        fields=(
-            DateField("backup_date", "Date of the backup", initial=today),
-            TextField(
-                "reference",
-                "Reference (optional)",
-                optional=True,
-                placeholder="e.g. Rewind snapshot id or the export file name",
-            ),
-        ),
-        submit_action="submit_backup",
-        intro="Confirm that a complete backup of the QuickBooks Online company was made.",
-        submit_label="Confirm backup",
-    )
-
-
-def finale_balance_form(d1: date | None) -> Form:
-    when = day(d1) if d1 else "the day before the enable date"
-    return Form(
-        form_id="finale_balance",
-        title="Finale inventory balance",
-        fields=(
-            TextField("amount", f"Inventory asset balance in Finale on {when}", placeholder="e.g. 48,210.37"),
-            TextField(
-                "offset_account",
-                "Offset account for the journal entry",
-                optional=True,
-                placeholder="e.g. Opening Balance Equity",
-            ),
-        ),
-        submit_action="submit_finale_balance",
-        intro="Read it from Finale's general ledger (account 101, Inventory) for that date.",
-    )
-
-
-def finale_credentials_form(current_account: str | None) -> Form:
-    return Form(
-        form_id="finale_credentials",
-        title="Connect Finale",
-        fields=(
-            TextField(
-                "account",
-                "Account path",
-                initial=current_account or "",
-                placeholder="the part after app.finaleinventory.com/ in your Finale address",
-            ),
-            TextField("api_key", "API key", secret=True),
-            TextField("api_secret", "API secret", secret=True),
-        ),
-        submit_action="submit_finale_credentials",
-        intro=(
-            "Create an API key in Finale: gear icon > Application settings > Users > API keys > Add API key. "
-            "Preflight only reads; the key is stored encrypted and never shown again."
-        ),
-        submit_label="Connect",
-    )
-
-
-def not_applicable_form(spec: CheckSpec) -> Form:
-    return Form(
-        form_id="not_applicable",
-        title="Not applicable",
-        fields=(TextField("reason", "Why does this not apply?", multiline=True),),
-        submit_action="submit_not_applicable",
-        intro=f"Mark “{spec.title}” as not applicable. The reason is kept in the report.",
-        context=spec.slug,
-        submit_label="Mark not applicable",
-    )

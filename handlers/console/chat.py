@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import itertools
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.cards import Button, ChoiceField, DateField, Form, PersonField, Reply, TextField
+from bot.cards import Button, Card, ChoiceField, DateField, Form, PersonField, TextField
 from bot.checklist.views import Actor, ScopeKey
 from bot.conversation.conversation import Conversation
 from bot.conversation.intents import Intent
+from bot.conversation.turn import Turn
 from handlers.console.render import plain, render_card
 
 ExtraCommand = Callable[[str], Awaitable[str | None]]
@@ -51,6 +54,9 @@ class LineSource:
 
 
 class ConsoleChat:
+    """The terminal chat, and the turn's `Delivery` for it: cards are printed, buttons become numbered
+    choices, and a form is asked field by field right after the turn that opened it."""
+
     def __init__(
         self,
         conversation: Conversation,
@@ -62,6 +68,7 @@ class ConsoleChat:
         downloads: Path | None = None,
     ) -> None:
         self.conversation = conversation
+        self.turn = Turn(conversation)
         self.scope = scope
         self.actor = actor
         self.source = source
@@ -69,6 +76,9 @@ class ConsoleChat:
         self.extra = extra or {}
         self.downloads = downloads  # where attached files (the CSV exports) are saved
         self.choices: list[Button] = []
+        self._shown: list[Button] = []  # choices of the cards shown in the current turn
+        self._form: Form | None = None  # the form the current turn opened
+        self._refs = itertools.count(1)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -101,7 +111,15 @@ class ConsoleChat:
             await self.press(self.choices[number - 1])
             return
         intent = self.conversation.from_text(text, self.actor, self.scope)
-        await self.dispatch(intent)
+        await self.dispatch(self._with_people(intent))
+
+    def _with_people(self, intent: Intent) -> Intent:
+        """`owners add dana`: in the console a person is who the name says (as `as <name>` switches to)."""
+        words = intent.arg.split(maxsplit=1)
+        if intent.name != "owners" or len(words) != 2 or words[0].lower() != "add":
+            return intent
+        name = words[1].strip().lstrip("@")
+        return replace(intent, arg="add", people={"owner": console_person(name)} if name else {})
 
     async def press(self, button: Button) -> None:
         if button.url:
@@ -116,53 +134,78 @@ class ConsoleChat:
         await self.dispatch(Intent(button.action, self.actor, self.scope, arg=button.value))
 
     async def dispatch(self, intent: Intent) -> None:
-        if self.conversation.is_slow(intent):
-            self.show(Reply([self.conversation.progress(intent)]))
-        reply = await self.conversation.handle(intent)
-        await self.show_reply(reply)
-
-    async def show_reply(self, reply: Reply) -> None:
-        self.show(reply)
-        form = reply.form
+        """One turn; then the form it opened, asked field by field until it is answered or cancelled."""
+        self._shown, self._form = [], None
+        await self.turn.run(intent, self)
+        self._show_choices()
+        form = self._form
         while form is not None:
-            values = await self.fill(form)
-            if values is None:
+            answers = await self.fill(form)
+            if answers is None:
                 self.say("Cancelled; nothing was changed.")
                 return
-            intent = Intent(form.submit_action, self.actor, self.scope, arg=form.context, values=values)
-            if self.conversation.is_slow(intent):
-                self.show(Reply([self.conversation.progress(intent)]))
-            answer = await self.conversation.handle(intent)
-            if not answer.form_errors:
-                await self.show_reply(answer)
-                return
+            values, people = answers
+            submitted = Intent(
+                form.submit_action, self.actor, self.scope, arg=form.context, values=values, people=people
+            )
+            self._shown, self._form = [], None
+            reply = await self.turn.run(submitted, self)
+            self._show_choices()
+            if reply is None or not reply.form_errors:
+                form = self._form
+                continue
             # Like a Slack modal that stays open: say what is wrong, then ask the form again.
-            self.show(answer)
             self.say("Please correct it (an empty answer to a required field cancels).")
 
-    def show(self, reply: Reply) -> None:
-        numbered: list[Button] = []
-        for card in reply.cards:
-            rendered = render_card(card, first_number=len(numbered) + 1)
-            numbered += rendered.buttons
-            self.say(rendered.text)
-            for attachment in card.attachments:
-                if self.downloads is not None:
-                    self.downloads.mkdir(parents=True, exist_ok=True)
-                    path = self.downloads / attachment.filename
-                    path.write_bytes(attachment.content)
-                    self.say(f"  (saved to {path})")
-        for field_name, message in reply.form_errors.items():
-            self.say(f"  ! {field_name}: {message}")
-        if numbered:
-            self.choices = numbered
+    def _show_choices(self) -> None:
+        if self._shown:
+            self.choices = self._shown
 
-    async def fill(self, form: Form) -> dict[str, str | None] | None:
+    # ------------------------------------------------------------------ Delivery
+
+    async def identify(self, actor: Actor) -> Actor:
+        return actor
+
+    async def progress(self, card: Card) -> str | None:
+        self.show(card)
+        return None  # a terminal cannot take back what it printed
+
+    async def post(self, card: Card) -> str | None:
+        self.show(card)
+        return f"console:{next(self._refs)}"
+
+    async def update(self, ref: str, card: Card) -> bool:
+        return False  # printed text stays; the turn prints the result anew
+
+    async def private(self, card: Card) -> None:
+        self.show(card)
+
+    async def attach(self, card: Card) -> None:
+        for attachment in card.attachments:
+            if self.downloads is not None:
+                self.downloads.mkdir(parents=True, exist_ok=True)
+                path = self.downloads / attachment.filename
+                path.write_bytes(attachment.content)
+                self.say(f"  (saved to {path})")
+
+    async def open_form(self, form: Form) -> None:
+        self._form = form
+
+    async def release(self, ref: str) -> None:
+        return None
+
+    def show(self, card: Card) -> None:
+        rendered = render_card(card, first_number=len(self._shown) + 1)
+        self._shown += rendered.buttons
+        self.say(rendered.text)
+
+    async def fill(self, form: Form) -> tuple[dict[str, str | None], dict[str, Actor]] | None:
         """Ask each field in turn; an empty answer to a required field cancels the form."""
         self.say(f"\n== {form.title} ==")
         if form.intro:
             self.say(plain(form.intro))
         values: dict[str, str | None] = {}
+        people: dict[str, Actor] = {}
         for field in form.fields:
             if isinstance(field, ChoiceField):
                 options = ", ".join(f"{v} = {label}" for v, label in field.options)
@@ -186,8 +229,14 @@ class ConsoleChat:
                     answer = field.initial.isoformat()
                 elif not field.optional:
                     return None
+            if isinstance(field, PersonField) and answer:
+                people[field.name] = console_person(answer.lstrip("@"))
             values[field.name] = answer or None
-        return values
+        return values, people
+
+
+def console_person(name: str) -> Actor:
+    return Actor(f"console:{name}", name)
 
 
 def script_lines(path: str | None) -> Iterator[str] | None:

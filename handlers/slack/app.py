@@ -11,9 +11,11 @@ retry handlers: connection errors, 429s (waiting as long as Slack's Retry-After 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -26,9 +28,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core
+from bot.checklist.views import ChecklistView
 from bot.settings import Settings
+from bot.surfaces import SurfaceConfigurationError
 from handlers.slack import actions, commands, events, middleware, views
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.origin import PLATFORM
+from handlers.slack.routes import mount
 from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.surface import SlackSurface
 from storage.db import make_async_engine
@@ -40,20 +46,35 @@ SLACK_API_URL = "https://slack.com/api/"
 OAUTH_STATE_SECONDS = 600
 
 
-class SlackConfigurationError(Exception):
+class SlackConfigurationError(SurfaceConfigurationError):
     """Slack settings are missing or contradict each other; the message names the variables to set."""
 
 
 @dataclass
 class SlackApp:
+    """The running Slack surface (bot/surfaces.py `Surface`)."""
+
     bolt: AsyncApp
     surface: SlackSurface
     engine: AsyncEngine | None = None  # the async engine of the OAuth stores, if any
     installation_store: AsyncEncryptedInstallationStore | None = None
+    app_token: str | None = None  # Socket Mode: Slack's requests arrive over a WebSocket, not HTTP
+    platform: str = PLATFORM
 
     @property
     def oauth(self) -> bool:
         return self.bolt.oauth_flow is not None
+
+    def mount(self, app: web.Application) -> None:
+        mount(self.bolt, app, app_token=self.app_token)
+
+        async def close(_: web.Application) -> None:
+            await self.close()
+
+        app.on_cleanup.append(close)
+
+    async def qbo_connected(self, view: ChecklistView, context: Mapping[str, str]) -> None:
+        self.surface.spawn(self.surface.qbo_connected(view, context), name="slack:qbo_connected")
 
     def notifier(self) -> SlackNotifier:
         """Where reminders go: the channel, with the app's client (and each workspace's bot token)."""
@@ -150,4 +171,5 @@ def build_slack_app(core: Core, settings: Settings, *, socket_mode: bool = False
         # Not the request body: a modal submission may carry a Finale secret.
         log.error("A Slack listener failed: %s", type(error).__name__, exc_info=error)
 
-    return SlackApp(app, surface, engine, installation_store)
+    app_token = settings.slack_app_token.get_secret_value() if socket_mode and settings.slack_app_token else None
+    return SlackApp(app, surface, engine, installation_store, app_token)

@@ -1,7 +1,7 @@
-"""Posting one Reply in Slack: where each card goes, and what happens when Slack says no.
+"""Answering one Slack request: where each card goes, and what happens when Slack says no.
 
-- Public cards: `chat.postMessage` in the channel. The card chosen to replace the "checking…" placeholder
-  (or the message whose button was pressed) goes through `chat.update` instead, so results appear in place.
+- Public cards: `chat.postMessage` in the channel; the card the turn chose to replace the "checking…"
+  placeholder (or the message whose button was pressed) goes through `chat.update`, so results appear in place.
 - Private cards: `chat.postEphemeral`, seen only by the person who asked.
 - CSV attachments: `files_upload_v2` into the same channel.
 - When the channel refuses (archived, Preflight not invited, channel gone) or a permission is missing, the
@@ -11,12 +11,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import re
-from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -24,11 +19,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.cards import Card, Context, FileAttachment, Table
-from bot.conversation.messages import MAX_TABLE_ROWS
+from bot.cards import Card, Context, Form
+from bot.checklist.views import Actor
+from bot.conversation.messages import UNEXPECTED, notice
 from handlers.slack import texts
-from handlers.slack.origin import Origin
-from handlers.slack.render import MESSAGE_MAX_BLOCKS, fallback_text, file_uploads, render_blocks, render_message
+from handlers.slack.directory import UserDirectory
+from handlers.slack.origin import FormMetadata, Origin
+from handlers.slack.render import (
+    MESSAGE_MAX_BLOCKS,
+    fallback_text,
+    file_uploads,
+    render_blocks,
+    render_message,
+    render_modal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,39 +47,25 @@ def _error(exc: SlackApiError) -> tuple[str, str | None]:
     return str(response.get("error") or "unknown_error"), response.get("needed")
 
 
-def pick_replacement(cards: Sequence[Card]) -> int | None:
-    """Which card takes the placeholder's place: the one marked `replace`, else the first public one."""
-    for index, card in enumerate(cards):
-        if card.replace and not card.private:
-            return index
-    return next((index for index, card in enumerate(cards) if not card.private), None)
+class SlackDelivery:
+    """The turn's `Delivery` in Slack, for one request. Remembers when the channel refused, so later cards go
+    privately at once."""
 
-
-def with_table_csv(card: Card) -> Card:
-    """Attach a complete table that is too long to read in Slack as CSV, so nothing is only summarised."""
-    if card.attachments:
-        return card
-    for block in card.blocks:
-        if isinstance(block, Table) and len(block.rows) > MAX_TABLE_ROWS and len(block.rows) >= block.total_rows:
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(block.columns)
-            writer.writerows(block.rows)
-            stem = re.sub(r"[^a-z0-9]+", "-", (block.caption or "table").lower()).strip("-") or "table"
-            attachment = FileAttachment(f"preflight-{stem}.csv", out.getvalue().encode("utf-8"), title=block.caption)
-            return replace(card, attachments=(attachment,))
-    return card
-
-
-class Delivery:
-    """Answers to one request. Remembers when the channel refused, so later cards go privately at once."""
-
-    def __init__(self, client: AsyncWebClient, origin: Origin, *, install_url: str) -> None:
+    def __init__(
+        self, client: AsyncWebClient, origin: Origin, *, install_url: str, users: UserDirectory | None = None
+    ) -> None:
         self.client = client
         self.origin = origin
         self.install_url = install_url
+        self.users = users
         self.blocked: str | None = None  # the Slack error that closed the channel to us
         self._response_url_usable = origin.response_url is not None
+
+    async def identify(self, actor: Actor) -> Actor:
+        if self.users is None:
+            return actor
+        name = await self.users.name(self.client, self.origin.team_id, actor.user_id, actor.name)
+        return Actor(actor.user_id, name)
 
     # ------------------------------------------------------------------ the walk
 
@@ -86,25 +76,6 @@ class Delivery:
         if self.blocked is not None:
             return None
         return await self.post(card, quiet=True)
-
-    async def reply(self, cards: Sequence[Card], placeholder: str | None) -> None:
-        cards = [with_table_csv(card) for card in cards]
-        target = pick_replacement(cards) if placeholder is not None else None
-        placed = False
-        for index, card in enumerate(cards):
-            if card.private:
-                await self.ephemeral(card)
-                await self.upload(card, self.origin.user_id)
-                continue
-            shown = False
-            if index == target and placeholder is not None:
-                shown = placed = await self.update(placeholder, card)
-            if not shown:
-                await self.post(card)
-            if self.blocked is None:
-                await self.upload(card, self.origin.channel_id)
-        if placeholder is not None and not placed:
-            await self.release(placeholder)
 
     async def release(self, placeholder: str) -> None:
         """Nothing replaced the placeholder: put the pressed message back as it was, or remove "checking…"."""
@@ -150,6 +121,32 @@ class Delivery:
                 return False
             await self._refused(exc, card, quiet=quiet)
         return True
+
+    async def private(self, card: Card) -> None:
+        await self.ephemeral(card)
+
+    async def attach(self, card: Card) -> None:
+        if card.private:
+            await self.upload(card, self.origin.user_id)
+        elif self.blocked is None:
+            await self.upload(card, self.origin.channel_id)
+
+    async def open_form(self, form: Form) -> None:
+        """A modal for `form`; it remembers its channel, so the submission lands in the right checklist."""
+        view = render_modal(form, private_metadata=FormMetadata(self.origin.channel_id, form.context).encode())
+        await self.open_view(view)
+
+    async def open_view(self, view: dict[str, Any]) -> None:
+        if self.origin.trigger_id is None:
+            await self.ephemeral(notice(texts.TRIGGER_EXPIRED))
+            return
+        try:
+            await self.client.views_open(trigger_id=self.origin.trigger_id, view=view)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.info("views.open failed: %s", error)
+            text = texts.TRIGGER_EXPIRED if error in ("expired_trigger_id", "invalid_trigger_id") else UNEXPECTED
+            await self.ephemeral(notice(text))
 
     async def ephemeral(self, card: Card) -> None:
         if self.blocked is not None:

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import Actions, Card, Context
+from bot.checklist.service import ChecklistService
 from bot.conversation import messages as m
 from handlers.slack import texts
+from handlers.slack.directory import ChannelDirectory
 from handlers.slack.origin import HOME_VALUE_SEPARATOR, PLATFORM
 from handlers.slack.render import render_home
-
-if TYPE_CHECKING:
-    from handlers.slack.surface import SlackSurface
 
 
 def for_channel(card: Card, channel_id: str) -> Card:
@@ -38,14 +37,16 @@ def for_channel(card: Card, channel_id: str) -> Card:
     return replace(card, blocks=blocks)
 
 
-async def build_home(surface: SlackSurface, client: AsyncWebClient, team_id: str, user_id: str) -> dict[str, Any]:
+async def build_home(
+    service: ChecklistService, channels: ChannelDirectory, client: AsyncWebClient, team_id: str, user_id: str
+) -> dict[str, Any]:
     cards: list[Card] = []
-    for view in await asyncio.to_thread(surface.service.checklists_in, PLATFORM, team_id):
-        channel = await surface.channels.info(client, team_id, view.scope.channel_id)
+    for view in await asyncio.to_thread(service.checklists_in, PLATFORM, team_id):
+        channel = await channels.info(client, team_id, view.scope.channel_id)
         owner = view.is_owner(user_id)
         if not owner and channel.is_private:
             continue
-        status = await asyncio.to_thread(surface.service.status, view.id)
+        status = await asyncio.to_thread(service.status, view.id)
         where = f"#{channel.name}" if channel.visible else "a private channel"
         role = "You are an owner." if owner else "Owners: " + ", ".join(o.name for o in view.owners) + "."
         card = for_channel(m.checklist_card(status), view.scope.channel_id)

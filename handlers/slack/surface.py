@@ -1,9 +1,9 @@
-"""The Slack surface: turns slash commands, button presses and form submissions into intents, runs them
-through the conversation, and shows the replies in Slack.
+"""The Slack surface: turns slash commands, button presses and form submissions into intents and hands each
+to the conversation's turn (bot/conversation/turn.py) with a SlackDelivery.
 
 Listeners acknowledge Slack first and hand the work here (as background tasks), so the 3-second rule holds
-however long QuickBooks and Finale take. Slow intents first show "checking…", in place of the message
-whose button was pressed or as a new message, and the result then replaces it.
+however long QuickBooks and Finale take. What is Slack's own stays here: Slack mentions become people, App
+Home is published again after a press there, and QuickBooks connections are announced in the channel.
 """
 
 from __future__ import annotations
@@ -19,22 +19,21 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Core
-from bot.cards import Actions, Button, Card, Form, Reply, Style, Text
 from bot.checklist.views import Actor, ChecklistView
 from bot.conversation import messages as m
 from bot.conversation.intents import Intent
+from bot.conversation.turn import Turn
 from handlers.slack import texts
-from handlers.slack.delivery import Delivery
+from handlers.slack.delivery import SlackDelivery
 from handlers.slack.directory import ChannelDirectory, UserDirectory
 from handlers.slack.home import build_home
 from handlers.slack.middleware import CONTEXT_KEY, SeenEvents
-from handlers.slack.origin import PLATFORM, FormMetadata, Origin
-from handlers.slack.render import render_modal
+from handlers.slack.origin import PLATFORM, Origin
 from handlers.slack.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
-# `owners add` with a Slack mention, as Slack sends it when the command escapes mentions.
+# A Slack mention, as Slack sends it when the command escapes mentions: `<@U123>` or `<@U123|dana>`.
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -50,6 +49,7 @@ class SlackSurface:
         self.core = core
         self.service = core.service
         self.conversation = core.conversation
+        self.turn = Turn(core.conversation)
         # The app-wide client: Slack's base URL and retry handlers; a token only in single-workspace mode.
         self.client = client
         self.installation_store = installation_store
@@ -75,94 +75,56 @@ class SlackSurface:
 
     async def command(self, client: AsyncWebClient, origin: Origin, text: str) -> None:
         intent = self.conversation.from_text(text, self._actor(origin), origin.scope)
-        await self.perform(client, origin, intent)
+        await self.perform(client, origin, await self._with_mentions(client, origin, intent))
 
     async def press(self, client: AsyncWebClient, origin: Origin, action: str, value: str) -> None:
-        intent = Intent(action, self._actor(origin), origin.scope, arg=value)
-        await self.perform(client, origin, intent)
+        await self.perform(client, origin, Intent(action, self._actor(origin), origin.scope, arg=value))
 
     async def submit(
-        self, client: AsyncWebClient, origin: Origin, action: str, context: str, values: Mapping[str, str | None]
+        self,
+        client: AsyncWebClient,
+        origin: Origin,
+        action: str,
+        context: str,
+        values: Mapping[str, str | None],
+        picked: Mapping[str, str],
     ) -> None:
-        intent = Intent(action, self._actor(origin), origin.scope, arg=context, values=dict(values))
+        people = {name: await self._person(client, origin, user_id) for name, user_id in picked.items()}
+        intent = Intent(action, self._actor(origin), origin.scope, arg=context, values=dict(values), people=people)
         await self.perform(client, origin, intent)
 
     def _actor(self, origin: Origin) -> Actor:
         return origin.actor(self.users.cached(origin.team_id, origin.user_id))
 
-    # ------------------------------------------------------------------ the walk
+    async def _person(self, client: AsyncWebClient, origin: Origin, user_id: str) -> Actor:
+        return Actor(user_id, await self.users.name(client, origin.team_id, user_id, user_id))
 
-    async def perform(self, client: AsyncWebClient, origin: Origin, intent: Intent) -> None:
-        """Run one intent and show its reply; every failure ends in a message that says what happened."""
-        delivery = Delivery(client, origin, install_url=self.install_url)
-        placeholder: str | None = None
-        try:
-            prepared = await self._prepare(client, origin, replace(intent, origin=origin.as_context()), delivery)
-            if prepared is None:
-                return
-            intent = prepared
-            if self.conversation.is_slow(intent):
-                # Recorded answers carry the name people know; fetched now, while Slack already has its ack.
-                name = await self.users.name(client, origin.team_id, origin.user_id, origin.user_name)
-                intent = replace(intent, actor=origin.actor(name))
-                placeholder = await delivery.progress(self.conversation.progress(intent))
-            reply = await self.conversation.handle(intent)
-            cards = list(reply.cards)
-            if reply.form_errors:
-                cards.append(_form_errors_card(intent, reply))
-            if intent.name == "owners" and not intent.arg:
-                cards.append(_add_owner_card())
-            if reply.form is not None:
-                await self.open_form(client, origin, reply.form, delivery)
-            await delivery.reply(cards, placeholder)
-        except Exception:
-            # Never the intent's values in the log: a Finale secret may be among them.
-            log.exception("Preflight could not finish %r in %s/%s", intent.name, origin.team_id, origin.channel_id)
-            if placeholder is not None:
-                await delivery.release(placeholder)
-            await delivery.ephemeral(m.notice(texts.UNEXPECTED))
-        if origin.from_home:
-            await self.publish_home(client, origin.team_id, origin.user_id)
-
-    async def _prepare(
-        self, client: AsyncWebClient, origin: Origin, intent: Intent, delivery: Delivery
-    ) -> Intent | None:
-        """Slack's part of an intent: whom `owners add` names. None when already answered."""
+    async def _with_mentions(self, client: AsyncWebClient, origin: Origin, intent: Intent) -> Intent:
+        """`owners add <@U123>`: the mentioned person, by user id, becomes the intent's new owner."""
         words = intent.arg.split(maxsplit=1)
         if intent.name != "owners" or len(words) != 2 or words[0].lower() != "add":
             return intent
         mention = MENTION.fullmatch(words[1].strip())
         if mention is None:
-            # A plain "@dana" names nobody in particular: Slack's user picker gives the exact person.
-            await delivery.ephemeral(_add_owner_card(texts.PICK_A_PERSON))
-            return None
-        user_id = mention.group(1)
-        name = await self.users.name(client, origin.team_id, user_id, user_id)
-        safe = re.sub(r"[<>|]", "", name) or user_id
-        return replace(intent, arg=f"add <@{user_id}|{safe}>")
+            return intent  # a plain "@dana" names nobody in particular: the conversation offers the picker
+        return replace(intent, arg="add", people={"owner": await self._person(client, origin, mention.group(1))})
 
-    async def open_form(self, client: AsyncWebClient, origin: Origin, form: Form, delivery: Delivery) -> None:
-        """Open a modal for `form`; it remembers its channel, so the submission lands in the right checklist."""
-        view = render_modal(form, private_metadata=FormMetadata(origin.channel_id, form.context).encode())
-        await self.open_view(client, origin, view, delivery)
+    # ------------------------------------------------------------------ the walk
 
-    async def open_view(self, client: AsyncWebClient, origin: Origin, view: dict[str, Any], delivery: Delivery) -> None:
-        if origin.trigger_id is None:
-            await delivery.ephemeral(m.notice(texts.TRIGGER_EXPIRED))
-            return
-        try:
-            await client.views_open(trigger_id=origin.trigger_id, view=view)
-        except SlackApiError as exc:
-            error = exc.response.get("error")
-            log.info("views.open failed: %s", error)
-            text = texts.TRIGGER_EXPIRED if error in ("expired_trigger_id", "invalid_trigger_id") else texts.UNEXPECTED
-            await delivery.ephemeral(m.notice(text))
+    def delivery(self, client: AsyncWebClient, origin: Origin) -> SlackDelivery:
+        return SlackDelivery(client, origin, install_url=self.install_url, users=self.users)
+
+    async def perform(self, client: AsyncWebClient, origin: Origin, intent: Intent) -> None:
+        """Run one intent through the turn; a press in App Home shows the new state there too."""
+        await self.turn.run(replace(intent, origin=origin.as_context()), self.delivery(client, origin))
+        if origin.from_home:
+            await self.publish_home(client, origin.team_id, origin.user_id)
 
     # ------------------------------------------------------------------ App Home
 
     async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         try:
-            view = await build_home(self, client, team_id, user_id)
+            view = await build_home(self.service, self.channels, client, team_id, user_id)
             await client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
             log.warning("App Home for %s not published: %s", user_id, exc.response.get("error"))
@@ -195,33 +157,10 @@ class SlackSurface:
         user_id = context.get("user_id") or ""
         name = await self.users.name(client, team_id, user_id, user_id) if user_id else "Someone"
         origin = Origin(team_id=team_id, channel_id=channel_id, user_id=user_id, user_name=name)
-        delivery = Delivery(client, origin, install_url=self.install_url)
+        delivery = self.delivery(client, origin)
         await delivery.post(m.notice(texts.qbo_connected(view.qbo_company or view.company_label, name), private=False))
         await self.perform(client, origin, Intent("check", origin.actor(name), origin.scope, arg="admin-access"))
 
     def forget_team(self, team_id: str) -> None:
         self.users.forget_team(team_id)
         self.channels.forget_team(team_id)
-
-
-def _form_errors_card(intent: Intent, reply: Reply) -> Card:
-    """Errors found after the form closed (e.g. by QuickBooks itself): say what, and offer the form again."""
-    lines = "\n".join(f"- {message}" for message in reply.form_errors.values())
-    form_id = intent.name.removeprefix("submit_")
-    value = f"{form_id}:{intent.arg}" if intent.arg else form_id
-    return Card(
-        blocks=(
-            Text(f"**Nothing was changed.**\n{lines}"),
-            Actions((Button(texts.FORM_AGAIN, "open_form", value, Style.PRIMARY),)),
-        ),
-        fallback="Nothing was changed: " + "; ".join(reply.form_errors.values()),
-        private=True,
-    )
-
-
-def _add_owner_card(text: str = "Owners can confirm, acknowledge and change answers.") -> Card:
-    return Card(
-        blocks=(Text(text), Actions((Button(texts.ADD_OWNER, "add_owner"),))),
-        fallback=text,
-        private=True,
-    )

@@ -37,16 +37,6 @@ def attachment_refused(filename: str, error: str) -> str:
 
 
 TRIGGER_EXPIRED = "Slack closed the window for opening that form before I could. Press the button again."
-UNEXPECTED = (
-    "Something went wrong on Preflight's side and I could not finish that. Nothing new was confirmed. "
-    "Try again in a moment; if it keeps happening, tell whoever runs Preflight (the details are in its log)."
-)
-PICK_A_PERSON = (
-    "I need to know exactly who to add. Type `/preflight owners add @` and pick the person from Slack's list, "
-    "or use the button."
-)
-FORM_AGAIN = "Open the form again"
-ADD_OWNER = "Add an owner…"
 FINALE_CHECKING = "Checking the Finale key with Finale…"
 HOME_EMPTY = (
     "No checklist you can see yet. In the channel where your team prepares the go-live, type `/preflight start`."

@@ -151,6 +151,10 @@ class Harness:
     async def press(self, button: Button, actor: Actor = OWNER) -> Reply:
         return await self.conversation.handle(Intent(button.action, actor, SCOPE, arg=button.value))
 
+    async def add_owner(self, person: Actor, actor: Actor = OWNER) -> Reply:
+        """`owners add` with the person a surface's picker (or mention) named."""
+        return await self.conversation.handle(Intent("owners", actor, SCOPE, arg="add", people={"owner": person}))
+
     async def submit(self, action: str, arg: str = "", actor: Actor = OWNER, **values: str | None) -> Reply:
         return await self.conversation.handle(self.intent(action, arg, actor, **values))
 

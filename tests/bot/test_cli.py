@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot.cli import app
 from checks.registry import registry
+from preflight.main import app
 from sandbox.generate import demo_company
 from storage.crypto import SecretBox
 from storage.db import head_revision

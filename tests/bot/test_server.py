@@ -89,7 +89,7 @@ def test_slack_needs_a_signing_secret_in_http_mode(tmp_path: Path, core: Core) -
 async def test_socket_mode_serves_no_slack_http_endpoint(tmp_path: Path, core: Core) -> None:
     settings = _settings(tmp_path, slack_bot_token="xoxb-1", slack_app_token="xapp-1")
     slack = build_slack_app(core, settings, socket_mode=True)
-    running = TestServer(create_app(core, slack=slack, slack_over_http=False), host="127.0.0.1")
+    running = TestServer(create_app(core, [slack]), host="127.0.0.1")
     await running.start_server()
     try:
         async with aiohttp.ClientSession() as http:
@@ -105,7 +105,7 @@ async def test_single_workspace_http_mode_has_no_install_route(tmp_path: Path, c
     settings = _settings(tmp_path, slack_bot_token="xoxb-1", slack_signing_secret="s")
     slack = build_slack_app(core, settings)
     assert not slack.oauth
-    running = TestServer(create_app(core, slack=slack), host="127.0.0.1")
+    running = TestServer(create_app(core, [slack]), host="127.0.0.1")
     await running.start_server()
     try:
         async with aiohttp.ClientSession() as http, http.get(str(running.make_url("/slack/install"))) as response:

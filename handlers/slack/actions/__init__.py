@@ -6,7 +6,7 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.slack.actions import add_owner, confirm, link, open_form, step, unknown
+from handlers.slack.actions import confirm, link, open_form, step, unknown
 from handlers.slack.render import action_pattern
 
 
@@ -18,6 +18,5 @@ def register(app: AsyncApp) -> None:
     for action in open_form.ACTIONS:
         app.action(action_pattern(action))(open_form.on_open_form_button)
     app.action(action_pattern(link.ACTION))(link.on_link_button)
-    app.action(action_pattern(add_owner.ACTION))(add_owner.on_add_owner_button)
     # Last: buttons of older messages whose action no longer exists still get an answer.
     app.action(re.compile(r"^preflight:"))(unknown.on_unknown_button)

@@ -1,4 +1,5 @@
-"""Buttons that open a form (enable date, backup, Finale balance, not applicable) or connect a source."""
+"""Buttons that open a form (enable date, backup, Finale balance, not applicable, a new owner) or connect a
+source."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.actions.press import press
 
-ACTIONS = ("open_form", "connect")
+ACTIONS = ("open_form", "connect", "add_owner")
 
 
 async def on_open_form_button(

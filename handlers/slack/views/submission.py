@@ -1,58 +1,48 @@
 """What every Preflight modal does when submitted.
 
-What can be checked at once is checked before the ack, so mistakes show inline under the field and the
-form stays open: empty or malformed fields, a date on or before QuickBooks' close date (as last read), and
-whether the person is an owner. The rest (QuickBooks, Finale) runs after the ack; its outcome is posted in
-the channel, and its errors come privately with a button to open the form again.
+The conversation reads the fields before the ack (`Conversation.check_form`: no QuickBooks or Finale call),
+so mistakes show inline under the field and the form stays open: empty or malformed fields, a date on or
+before QuickBooks' close date as last read, and whether the person is an owner. The rest runs after the ack
+as a turn; its outcome is posted in the channel, and later errors come privately with a button to open the
+form again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.checklist.errors import ChecklistError, NotOwnerError
-from bot.checklist.service import ChecklistService
-from bot.checklist.views import ChecklistView
-from handlers.slack.origin import FormMetadata, Origin, from_view
+from bot.checklist.views import Actor
+from bot.conversation.intents import Intent
+from handlers.slack.origin import FormMetadata, from_view
 from handlers.slack.render import form_errors_response, form_id_of
 from handlers.slack.surface import SlackSurface
 
 log = logging.getLogger(__name__)
 
-Values = Mapping[str, str | None]
-# (service, checklist, values) -> {field: message}; raising a ChecklistError with a field works too.
-Validator = Callable[[ChecklistService, ChecklistView, Values], dict[str, str]]
 
-
-def state_values(view: Mapping[str, Any]) -> dict[str, str | None]:
-    """Every input of a submitted modal by action_id: dates, text, choices and picked users."""
+def state_values(view: Mapping[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Every input of a submitted modal by action_id (dates, text, choices), and the people picked."""
     values: dict[str, str | None] = {}
+    picked: dict[str, str] = {}
     for actions in ((view.get("state") or {}).get("values") or {}).values():
         for action_id, entry in (actions or {}).items():
+            user = entry.get("selected_user")
+            if isinstance(user, str) and user.strip():
+                picked[action_id] = user.strip()
             value = (
-                entry.get("selected_date")
-                or entry.get("value")
-                or (entry.get("selected_option") or {}).get("value")
-                or entry.get("selected_user")
+                entry.get("selected_date") or entry.get("value") or (entry.get("selected_option") or {}).get("value")
             )
             values[action_id] = value if isinstance(value, str) and value.strip() else None
-    return values
+    return values, picked
 
 
-async def submit_form(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    *,
-    first_field: str,
-    owners_only: str,
-    validate: Validator,
+async def on_form_submitted(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     surface = SlackSurface.of(context)
     view = body.get("view") or {}
@@ -63,34 +53,17 @@ async def submit_form(
         log.warning("Submitted Preflight form %r without its channel; ignored", form_id)
         return
     origin = from_view(body, metadata)
-    values = state_values(view)
-    errors = _quick_errors(surface, origin, values, first_field=first_field, owners_only=owners_only, validate=validate)
+    values, picked = state_values(view)
+    # The check before the ack reads the database only: people are named by id until the turn asks Slack.
+    people = {name: Actor(user_id, user_id) for name, user_id in picked.items()}
+    intent = Intent(
+        f"submit_{form_id}", origin.actor(), origin.scope, arg=metadata.context, values=values, people=people
+    )
+    errors = await surface.conversation.check_form(intent)
     if errors:
         await ack(**form_errors_response(errors))
         return
     await ack()
     surface.spawn(
-        surface.submit(client, origin, f"submit_{form_id}", metadata.context, values), name=f"slack:form:{form_id}"
+        surface.submit(client, origin, intent.name, metadata.context, values, picked), name=f"slack:form:{form_id}"
     )
-
-
-def _quick_errors(
-    surface: SlackSurface,
-    origin: Origin,
-    values: Values,
-    *,
-    first_field: str,
-    owners_only: str,
-    validate: Validator,
-) -> dict[str, str]:
-    checklist = surface.service.find(origin.scope)
-    if checklist is None:
-        return {}  # the conversation says there is no checklist here
-    try:
-        surface.service.require_owner(checklist.id, origin.actor(), owners_only)
-    except NotOwnerError as exc:
-        return {first_field: exc.message}
-    try:
-        return validate(surface.service, checklist, values)
-    except ChecklistError as exc:
-        return {getattr(exc, "field", None) or first_field: exc.message}

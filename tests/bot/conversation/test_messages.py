@@ -9,6 +9,7 @@ import pytest
 
 from bot.cards import DateField, Header, Text
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
+from bot.conversation import forms
 from bot.conversation import messages as m
 from bot.conversation.intents import COMMANDS
 from checks.registry import registry
@@ -114,12 +115,12 @@ def test_buttons_follow_what_is_pending() -> None:
 
 
 def test_forms() -> None:
-    form = m.enable_date_form(view(), date(2026, 9, 30))
+    form = forms.enable_date_form(view(), date(2026, 9, 30))
     assert "closed through Wed 30 Sep 2026" in form.intro and form.submit_action == "submit_enable_date"
     field = form.fields[0]
     assert isinstance(field, DateField) and field.initial == date(2026, 11, 1)
-    assert "Sat 31 Oct 2026" in m.finale_balance_form(date(2026, 10, 31)).fields[0].label
-    assert "the day before the enable date" in m.finale_balance_form(None).fields[0].label
-    creds = m.finale_credentials_form("acme")
+    assert "Sat 31 Oct 2026" in forms.finale_balance_form(date(2026, 10, 31)).fields[0].label
+    assert "the day before the enable date" in forms.finale_balance_form(None).fields[0].label
+    creds = forms.finale_credentials_form("acme")
     assert [getattr(f, "secret", False) for f in creds.fields] == [False, True, True]
-    assert m.not_applicable_form(registry.get("opening-balance")).context == "opening-balance"
+    assert forms.not_applicable_form(registry.get("opening-balance")).context == "opening-balance"

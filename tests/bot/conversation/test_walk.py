@@ -50,7 +50,7 @@ async def test_start_to_ready_to_enable(harness: Harness) -> None:
     h = harness
     planted = h.planted
     await connect_like_an_admin(h)
-    added = await h.say(f"owners add <@{CONTROLLER.user_id}|{CONTROLLER.name}>")
+    added = await h.add_owner(CONTROLLER)
     assert f"{CONTROLLER.name} is now an owner" in reply_text(added)
 
     reply = await h.say("check")

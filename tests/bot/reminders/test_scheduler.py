@@ -19,9 +19,9 @@ from bot.checklist.service import ChecklistService
 from bot.checklist.views import ScopeKey
 from bot.conversation import messages as m
 from bot.conversation.conversation import Conversation
-from bot.reminders.notify import ConsoleNotifier
 from bot.reminders.scheduler import Outcome, Reminders
 from checks.results import Pending, Status
+from handlers.console.notifier import ConsoleNotifier
 from sandbox.runtime import FIXES
 from storage import models as db
 from storage.repositories import update_checklist

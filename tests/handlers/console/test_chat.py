@@ -9,9 +9,10 @@ from pathlib import Path
 
 from bot.app import Core
 from bot.checklist.views import Actor
-from bot.demo import DEMO_SCOPE, DemoConversation, _sandbox_command, _switch_user
+from bot.demo import DEMO_SCOPE, DemoConversation, sandbox_command
 from checks.catalog._money import money
 from handlers.console.chat import ConsoleChat, LineSource, script_lines
+from handlers.console.demo import switch_user
 from tests.bot.harness import OWNER, Harness
 
 # As `preflight demo` names people: `as <name>` switches to `console:<name>`.
@@ -24,7 +25,7 @@ def console(h: Harness, script: str) -> tuple[ConsoleChat, io.StringIO]:
     chat = ConsoleChat(
         DemoConversation(core, h.runtime), DEMO_SCOPE, DANA, LineSource(iter(script.splitlines()), out), out
     )
-    chat.extra = {"sandbox": _sandbox_command(h.runtime), "as": _switch_user(chat)}
+    chat.extra = {"sandbox": sandbox_command(h.runtime), "as": switch_user(chat)}
     return chat, out
 
 

@@ -460,7 +460,7 @@ async def harness(
     settings = make_settings(tmp_path, runtime, slack_api_server.url + "/api/", public_url)
     core = build_core(settings, LiveSources(settings))
     slack = build_slack_app(core, settings)
-    server = TestServer(create_app(core, slack=slack), host="127.0.0.1", port=port)
+    server = TestServer(create_app(core, [slack]), host="127.0.0.1", port=port)
     await server.start_server()
     async with aiohttp.ClientSession() as http:
         h = SlackHarness(
