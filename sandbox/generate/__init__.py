@@ -58,13 +58,7 @@ month). D-1 is the day before.
 
 from __future__ import annotations
 
-from sandbox.generate.catalog import (
-    DEMO_ACCOUNT_PATH,
-    DEMO_API_KEY,
-    DEMO_API_SECRET,
-    DEMO_COMPANY_NAME,
-    DEMO_REALM_ID,
-)
+from sandbox.generate.catalog import DEMO_ACCOUNT_PATH, DEMO_API_KEY, DEMO_API_SECRET, DEMO_COMPANY_NAME, DEMO_REALM_ID
 from sandbox.generate.common import book_close_date_for, demo_enable_date, normalize_name
 from sandbox.generate.demo import demo_company
 from sandbox.generate.large import large_company

@@ -7,15 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sandbox.company import (
-    Posting,
-    QboAccountRec,
-    QboCompanyRec,
-    QboItemRec,
-    QboJournalEntryRec,
-    QboTxnLine,
-    QboTxnRec,
-)
+from sandbox.company import Posting, QboAccountRec, QboCompanyRec, QboItemRec, QboJournalEntryRec, QboTxnLine, QboTxnRec
 from sandbox.generate.common import ZERO, cents
 
 

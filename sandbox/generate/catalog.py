@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.company import (
-    FinaleFacilityRec,
-)
+from sandbox.company import FinaleFacilityRec
 
 DEMO_COMPANY_NAME = "Acme Outdoor Goods"
 DEMO_REALM_ID = "9341453050298211"

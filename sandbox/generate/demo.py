@@ -6,11 +6,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sandbox.company import (
-    QboCompanyRec,
-    QboItemRec,
-    SandboxCompany,
-)
+from sandbox.company import QboCompanyRec, QboItemRec, SandboxCompany
 from sandbox.generate.builder import QboBuilder
 from sandbox.generate.catalog import DEMO_COMPANY_NAME, DEMO_MATCHED, DEMO_NON_INVENTORY, DEMO_REALM_ID, DEMO_SERVICES
 from sandbox.generate.common import ZERO, book_close_date_for, cents, demo_enable_date, normalize_name, rand_cents

@@ -6,18 +6,9 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sandbox.company import (
-    QboCompanyRec,
-    QboItemRec,
-    SandboxCompany,
-)
+from sandbox.company import QboCompanyRec, QboItemRec, SandboxCompany
 from sandbox.generate.builder import QboBuilder
-from sandbox.generate.common import (
-    ZERO,
-    book_close_date_for,
-    demo_enable_date,
-    rand_cents,
-)
+from sandbox.generate.common import ZERO, book_close_date_for, demo_enable_date, rand_cents
 from sandbox.generate.large_finale import large_finale
 from sandbox.generate.planted import (
     add_counts,

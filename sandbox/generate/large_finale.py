@@ -26,9 +26,7 @@ from sandbox.generate.common import (
     cents,
     first_of_month,
 )
-from sandbox.generate.planted import (
-    monthly_volume,
-)
+from sandbox.generate.planted import monthly_volume
 
 
 def large_finale(

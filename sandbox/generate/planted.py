@@ -7,11 +7,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sandbox.company import (
-    FinaleOrderRec,
-    QboCompanyRec,
-    QboItemRec,
-)
+from sandbox.company import FinaleOrderRec, QboCompanyRec, QboItemRec
 from sandbox.generate.common import CANCELLED, ITEM_TXN_ENTITIES, SALES_ORDER, cents, first_of_month
 
 

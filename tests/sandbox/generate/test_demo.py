@@ -9,12 +9,7 @@ import pytest
 
 from sandbox.company import SandboxCompany
 from sandbox.generate import book_close_date_for, demo_company, demo_enable_date
-from tests.sandbox.generate.consistency import (
-    TODAYS,
-    check_consistency,
-    digest,
-    planted,
-)
+from tests.sandbox.generate.consistency import TODAYS, check_consistency, digest, planted
 
 
 @pytest.fixture(scope="module", params=TODAYS, ids=str)

@@ -9,11 +9,7 @@ import pytest
 
 from sandbox.company import SandboxCompany
 from sandbox.generate import large_company
-from tests.sandbox.generate.consistency import (
-    check_consistency,
-    digest,
-    planted,
-)
+from tests.sandbox.generate.consistency import check_consistency, digest, planted
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,7 @@ import pytest
 from slack_sdk import WebClient
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
-    DEFAULT_TOKEN,
-    SlackApiSandbox,
-)
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
-    DEFAULT_TOKEN,
-    SlackApiSandbox,
-)
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox
 from tests.sandbox.slack.payloads import section
 
 # ---------------------------------------------------------------------------------- response_url

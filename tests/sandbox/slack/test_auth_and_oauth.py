@@ -5,11 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
-    DEFAULT_BOT_SCOPES,
-    DEFAULT_TOKEN,
-    SlackApiSandbox,
-)
+from sandbox.slack import DEFAULT_BOT_SCOPES, DEFAULT_TOKEN, SlackApiSandbox
 from tests.sandbox.slack.payloads import error_of, slack_error
 
 # ----------------------------------------------------------------------------------------- auth

@@ -8,12 +8,7 @@ import pytest
 from slack_sdk import WebClient
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
-    DEFAULT_TOKEN,
-    SlackApiSandbox,
-    validate_blocks,
-    validate_view,
-)
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox, validate_blocks, validate_view
 from tests.sandbox.slack.payloads import TS, error_of, section, slack_error
 
 # ------------------------------------------------------------------------------------- messages

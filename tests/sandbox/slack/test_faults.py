@@ -8,10 +8,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
-    DEFAULT_TOKEN,
-    SlackApiSandbox,
-)
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox
 from tests.sandbox.slack.payloads import error_of, section
 
 # ----------------------------------------------------------------------------------- rate limits

@@ -6,10 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
-    DEFAULT_TOKEN,
-    SlackApiSandbox,
-)
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox
 from tests.sandbox.slack.payloads import error_of
 
 # ---------------------------------------------------------------------------------------- files

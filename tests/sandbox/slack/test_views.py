@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from sandbox.slack import (
-    SlackApiSandbox,
-)
+from sandbox.slack import SlackApiSandbox
 from tests.sandbox.slack.payloads import error_of, modal, section
 
 # ---------------------------------------------------------------------------------------- views
