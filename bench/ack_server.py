@@ -40,7 +40,7 @@ from bot.settings import with_overrides
 from bot.sources import LiveSources
 from handlers.slack.app import build_slack_app
 from sandbox.server import BackgroundServer
-from sandbox.slack_api import DEFAULT_TOKEN, SlackApiSandbox
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox
 from storage import models as db
 
 SIGNING_SECRET = "preflight-bench-signing-secret"

@@ -148,7 +148,7 @@ def test_scopes_are_minimal_and_cover_the_api_calls(manifest: dict[str, Any]) ->
 
 def test_sandbox_grants_the_manifest_scopes(manifest: dict[str, Any]) -> None:
     # Tests run against the Slack stand-in with the scopes a real install of this manifest gets.
-    from sandbox.slack_api import DEFAULT_BOT_SCOPES
+    from sandbox.slack import DEFAULT_BOT_SCOPES
 
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == DEFAULT_BOT_SCOPES
 

@@ -37,7 +37,7 @@ from handlers.slack.render import parse_action_id
 from sandbox.generate import demo_company
 from sandbox.runtime import SandboxRuntime
 from sandbox.server import BackgroundServer
-from sandbox.slack_api import SlackApiSandbox, validate_message, validate_view
+from sandbox.slack import SlackApiSandbox, validate_message, validate_view
 from storage.crypto import generate_key
 
 SIGNING_SECRET = "preflight-test-signing-secret"

@@ -54,7 +54,7 @@ from handlers.slack.render import (
     to_mrkdwn,
 )
 from sandbox.server import BackgroundServer
-from sandbox.slack_api import DEFAULT_TOKEN, SlackApiSandbox, validate_blocks, validate_view
+from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox, validate_blocks, validate_view
 
 NASTY = "Kids' Café <Mug> & Co <!channel>"
 
