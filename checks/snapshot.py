@@ -146,6 +146,8 @@ class SalesOrder:
 
 @dataclass(frozen=True, slots=True)
 class SourceFailure:
+    """A need whose source failed (a `SourceError` caught by the loader), as the checks see it."""
+
     need: Need
     message: str
     # True when the source rejected the credentials even after a token refresh: an owner must reconnect.

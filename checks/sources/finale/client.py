@@ -202,6 +202,12 @@ class FinaleConnection:
                 reason = f"connection dropped ({type(exc).__name__})"
             except TimeoutError:
                 reason = "timed out"
+            except aiohttp.ClientError as exc:  # a redirect loop, a malformed answer...: still a FinaleError
+                raise FinaleError(
+                    f"Preflight could not complete its request to Finale for {what} ({type(exc).__name__}). "
+                    + RETRY_LATER,
+                    detail=f"GET {path}: {type(exc).__name__}",
+                ) from None
             if body is not None:
                 if len(body) < OFF_LOOP_BYTES:
                     return _decode(body, content_type, what, path, report=report, keep=keep)

@@ -71,6 +71,12 @@ class _Client(QuickBooks):
                 raise QboError(UNREACHABLE, detail=f"timeout after {policy.timeout}s: {_path(url)}") from exc
             except requests.ConnectionError as exc:
                 raise QboError(UNREACHABLE, detail=f"connection failed: {_path(url)}") from exc
+            except requests.RequestException as exc:  # an answer cut off, a redirect loop...: still a QboError
+                raise QboError(
+                    "QuickBooks Online's answer broke off or led nowhere. Check the connection and try again in a "
+                    "few minutes.",
+                    detail=f"{type(exc).__name__}: {_path(url)}",
+                ) from exc
             status = response.status_code
             if status == 429 or status >= 500:
                 if attempt >= policy.max_retries:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -54,7 +55,8 @@ class QboSource(QboConnection):
 
     def _count(self, job: _Job) -> int:
         response = self.query(f"SELECT COUNT(*) FROM {job.entity}{job.where}", job.rank)
-        return int(response.get("totalCount") or 0)
+        with _readable(f"the {job.entity} count"):
+            return int(response.get("totalCount") or 0)
 
     def _fetch_all(self, jobs: list[_Job]) -> dict[str, list[Any]]:
         """Every row of each job, parsed, in Id order (rows seen twice are taken from the later page).
@@ -139,19 +141,21 @@ class QboSource(QboConnection):
         paging = f" ORDERBY Id STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
         statement = f"SELECT {job.select} FROM {job.entity}{job.where}{paging}"
         rows = [r for r in self.query(statement, job.rank).get(job.entity) or [] if isinstance(r, dict)]
-        return len(rows), [(str(r.get("Id")), job.parse(r)) for r in rows]
+        with _readable(f"{job.entity} rows"):
+            return len(rows), [(str(r.get("Id")), job.parse(r)) for r in rows]
 
     # -------------------------------------------------------------- what the checks read
 
     def check_connection(self) -> QboCompany:
         """A live CompanyInfo call: proves the connection works (admin-access)."""
         info = self._company_info()
-        return QboCompany(
-            realm_id=str(self.realm_id),
-            name=str(info.get("CompanyName") or info.get("LegalName") or ""),
-            country=info.get("Country"),
-            offering_sku=_name_value(info, "OfferingSku"),
-        )
+        with _readable("the company information"):
+            return QboCompany(
+                realm_id=str(self.realm_id),
+                name=str(info.get("CompanyName") or info.get("LegalName") or ""),
+                country=info.get("Country"),
+                offering_sku=_name_value(info, "OfferingSku"),
+            )
 
     def _company_info(self) -> dict[str, Any]:
         realm = str(self.realm_id)
@@ -166,20 +170,21 @@ class QboSource(QboConnection):
         result = self._call(
             "preferences", lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences"), Rank.COMPANY
         )
-        p = result.get("Preferences") if isinstance(result, dict) else None
-        p = p if isinstance(p, dict) else {}
-        products = p.get("ProductAndServicesPrefs") or {}
-        qoh = products.get("QuantityOnHand")
-        currency = ((p.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
-        return QboCompany(
-            realm_id=str(self.realm_id),
-            name=str(info.get("CompanyName") or info.get("LegalName") or ""),
-            country=info.get("Country"),
-            home_currency=str(currency or "USD"),
-            offering_sku=_name_value(info, "OfferingSku"),
-            book_close_date=_date((p.get("AccountingInfoPrefs") or {}).get("BookCloseDate")),
-            quantity_on_hand_enabled=bool(qoh) if qoh is not None else None,
-        )
+        with _readable("the company preferences"):
+            p = result.get("Preferences") if isinstance(result, dict) else None
+            p = p if isinstance(p, dict) else {}
+            products = p.get("ProductAndServicesPrefs") or {}
+            qoh = products.get("QuantityOnHand")
+            currency = ((p.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
+            return QboCompany(
+                realm_id=str(self.realm_id),
+                name=str(info.get("CompanyName") or info.get("LegalName") or ""),
+                country=info.get("Country"),
+                home_currency=str(currency or "USD"),
+                offering_sku=_name_value(info, "OfferingSku"),
+                book_close_date=_date((p.get("AccountingInfoPrefs") or {}).get("BookCloseDate")),
+                quantity_on_hand_enabled=bool(qoh) if qoh is not None else None,
+            )
 
     def items(self) -> list[QboItem]:
         """Every item, active and inactive, with Sku (plain `SELECT *` leaves Sku out)."""
@@ -212,23 +217,24 @@ class QboSource(QboConnection):
         report = self._call(
             "inventory valuation report", lambda qb: qb.get_report("InventoryValuationSummary", qs), Rank.VALUATION
         )
-        lines: list[ValuationLine] = []
-        for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
-            cols = row.get("ColData") or []
-            if row.get("group") == "GrandTotal" or not cols or not cols[0].get("id"):
-                continue
-            values = [c.get("value") for c in cols] + [None] * 5
-            sku = (values[1] or "").strip()
-            lines.append(
-                ValuationLine(
-                    item_id=str(cols[0]["id"]),
-                    name=str(values[0] or ""),
-                    sku=sku or None,
-                    qty=_dec(values[2]) or Decimal(0),
-                    asset_value=_money(values[3]) or Decimal("0.00"),
-                    avg_cost=_dec(values[4]),
+        with _readable("the inventory valuation report"):
+            lines: list[ValuationLine] = []
+            for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
+                cols = row.get("ColData") or []
+                if row.get("group") == "GrandTotal" or not cols or not cols[0].get("id"):
+                    continue
+                values = [c.get("value") for c in cols] + [None] * 5
+                sku = (values[1] or "").strip()
+                lines.append(
+                    ValuationLine(
+                        item_id=str(cols[0]["id"]),
+                        name=str(values[0] or ""),
+                        sku=sku or None,
+                        qty=_dec(values[2]) or Decimal(0),
+                        asset_value=_money(values[3]) or Decimal("0.00"),
+                        avg_cost=_dec(values[4]),
+                    )
                 )
-            )
         return lines
 
     def item_transactions(self, since: date | None) -> list[ItemTransaction]:
@@ -246,11 +252,12 @@ class QboSource(QboConnection):
         wanted = {a.id for a in inventory}
         # An active account with no activity may be left out of the report: its balance is zero.
         out = {a.id: Decimal("0.00") for a in inventory if a.active}
-        for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
-            cols = row.get("ColData") or []
-            account_id = str(cols[0].get("id")) if cols and cols[0].get("id") is not None else None
-            if account_id in wanted and len(cols) > 1:
-                out[account_id] = _money(cols[1].get("value")) or Decimal("0.00")
+        with _readable("the balance sheet"):
+            for row in report_rows(((report or {}).get("Rows") or {}).get("Row") or []):
+                cols = row.get("ColData") or []
+                account_id = str(cols[0].get("id")) if cols and cols[0].get("id") is not None else None
+                if account_id in wanted and len(cols) > 1:
+                    out[account_id] = _money(cols[1].get("value")) or Decimal("0.00")
         return out
 
     def adjustments(self, since: date) -> list[InventoryAdjustment]:
@@ -261,7 +268,8 @@ class QboSource(QboConnection):
     def find_items_by_name(self, name: str) -> list[QboItem]:
         """Items named exactly `name` (active or not); quotes in names are escaped as QBO expects."""
         response = self.query(f"SELECT *, Sku FROM Item WHERE Name = {_quote(name)} AND Active IN (true, false)")
-        return [parse_item(r) for r in response.get("Item") or [] if isinstance(r, dict)]
+        with _readable("Item rows"):
+            return [parse_item(r) for r in response.get("Item") or [] if isinstance(r, dict)]
 
 
 @dataclass(frozen=True)
@@ -282,3 +290,15 @@ def _id_key(value: str) -> tuple[int, int | str]:
 
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@contextmanager
+def _readable(what: str) -> Iterator[None]:
+    """QBO's JSON in a shape the parsers do not expect becomes a QboError, like every other QBO failure."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise QboError(
+            f"QuickBooks Online sent {what} in a form Preflight could not read. Try again in a few minutes.",
+            detail=f"{what}: {type(exc).__name__}: {exc}",
+        ) from exc

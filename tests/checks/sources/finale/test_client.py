@@ -114,3 +114,14 @@ async def test_ragged_or_missing_columns_and_web_pages_are_clear_errors() -> Non
                 await client.sales_orders(None)
         async with source(server.url, "empty") as client:
             assert await client.stock() == []  # an empty object is an empty collection
+
+
+async def test_a_redirect_loop_is_a_finale_error() -> None:
+    with stand_in(
+        {"/acme/api/product/": lambda: web.Response(status=302, headers={"Location": "/acme/api/product/"})}
+    ) as server:
+        async with source(server.url, "acme") as client:
+            with pytest.raises(FinaleError, match="could not complete its request to Finale") as caught:
+                await client.products()
+    assert "TooManyRedirects" in str(caught.value) and "Try again in a few minutes" in str(caught.value)
+    assert SECRET not in str(caught.value) and KEY not in str(caught.value)

@@ -8,10 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from aiohttp import web
 
-from checks.sources.errors import QboAuthError, QboError, QboFaultError
+from checks.sources.errors import QboAuthError, QboError, QboFaultError, SourceError
 from checks.sources.qbo import QboConfig, QboSource, QboTokens
-from tests.checks.sources.qbo.support import REDIRECT, make_source
+from tests.checks.sources.qbo.support import REDIRECT, make_source, stand_in, stand_in_source
 from tests.sandbox.qbo.companies import Sandbox, bulk_company, serve
 
 
@@ -153,3 +154,32 @@ def test_oauth_helpers_round_trip(sandbox: Sandbox) -> None:
     assert source.check_connection().realm_id == sandbox.realm_id
     with pytest.raises(QboAuthError):
         source.exchange_code(params["code"], params["realmId"])  # codes are single use
+
+
+def test_a_redirect_loop_is_a_qbo_error() -> None:
+    async def loop(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": request.path})
+
+    with stand_in(loop) as server:
+        source = stand_in_source(server.url)
+        with pytest.raises(QboError) as err:
+            source.query("SELECT * FROM Item")
+    assert "QuickBooks Online" in str(err.value) and "try again" in str(err.value)
+    assert "TooManyRedirects" in (err.value.detail or "")
+
+
+def test_an_answer_cut_off_midway_is_a_qbo_error() -> None:
+    async def cut_off(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = 1000
+        await response.prepare(request)
+        await response.write(b'{"QueryResponse": {"Item": [')
+        assert request.transport is not None
+        request.transport.close()  # sends what was written, then hangs up 970 bytes short
+        return response
+
+    with stand_in(cut_off) as server:
+        source = stand_in_source(server.url)
+        with pytest.raises(SourceError) as err:
+            source.items()
+    assert isinstance(err.value, QboError) and "try again" in str(err.value)

@@ -7,10 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from aiohttp import web
+
 from checks.snapshot import QboItem, Ref
+from checks.sources.errors import QboError
 from sandbox.company import Posting, QboAccountRec
 from sandbox.qbo import RequestRecord
-from tests.checks.sources.qbo.support import make_source
+from tests.checks.sources.qbo.support import make_source, stand_in, stand_in_source
 from tests.sandbox.qbo.companies import UNICODE_NAME, Sandbox, bulk_company, inventory, serve
 
 
@@ -189,3 +193,21 @@ def test_concurrent_callers_share_one_source(sandbox: Sandbox) -> None:
         t.join()
     assert not errors
     assert len(results["items"]) == 6 and len(results["accounts"]) == 11
+
+
+def test_rows_and_reports_in_an_unexpected_shape_are_qbo_errors() -> None:
+    async def odd(request: web.Request) -> web.Response:
+        if request.path.endswith("/query"):
+            return web.json_response({"QueryResponse": {"Item": [{"Name": "No Id"}], "totalCount": "many"}})
+        return web.json_response({"Rows": {"Row": [{"ColData": ["not a column"]}]}})
+
+    with stand_in(odd) as server:
+        source = stand_in_source(server.url)
+        with pytest.raises(QboError, match="could not read") as items:
+            source.items()
+        with pytest.raises(QboError, match="could not read") as named:
+            source.find_items_by_name("No Id")
+        with pytest.raises(QboError, match="could not read") as valuation:
+            source.inventory_valuation(date(2024, 1, 31))
+    assert "Item" in str(items.value) and "Item" in str(named.value)
+    assert "inventory valuation report" in str(valuation.value)
