@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from checks.answers import Answers
 from checks.results import CheckResult, Pending, Status
-from checks.snapshot import Need, Snapshot, SourceError
+from checks.snapshot import Need, Snapshot, SourceFailure
 
 CheckFunc = Callable[[Snapshot, Answers], CheckResult]
 NeedsFunc = Callable[[Answers], frozenset[Need]]
@@ -74,7 +74,7 @@ class CheckSpec:
         return replace(result, cleared=is_cleared(result, answers))
 
 
-def source_error_result(slug: str, failed: Sequence[SourceError]) -> CheckResult:
+def source_error_result(slug: str, failed: Sequence[SourceFailure]) -> CheckResult:
     """`error` for failed sources; when a source rejected the credentials, ask for a reconnection."""
     rejected = [e for e in failed if e.auth]
     pending: Pending | None = None

@@ -145,7 +145,9 @@ class SalesOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceError:
+class SourceFailure:
+    """A need whose source failed (a `SourceError` caught by the loader), as the checks see it."""
+
     need: Need
     message: str
     # True when the source rejected the credentials even after a token refresh: an owner must reconnect.
@@ -176,7 +178,7 @@ class Snapshot:
     # Average cost per product id as of the enable date; None where Finale shows none ("--").
     average_costs: Mapping[str, Decimal | None] | None = None
     finale_inventory_value: Decimal | None = None
-    errors: Mapping[Need, SourceError] = field(default_factory=dict)
+    errors: Mapping[Need, SourceFailure] = field(default_factory=dict)
     # Views several checks derive from the same data (an index of 100,000 products), built once per load:
     # the loader hands one memo to every snapshot of a load.
     memo: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)

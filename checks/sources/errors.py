@@ -1,5 +1,7 @@
 """Errors a source raises. Every message is written for the person in the chat: what failed, what to do.
 
+`SourceError` is the one root: whatever goes wrong in the QBO or Finale client (network, HTTP status, an answer
+in an unexpected shape, configuration) reaches the caller as a `SourceError`, never as a library's exception.
 No message may contain a token, key or secret.
 """
 

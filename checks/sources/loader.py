@@ -31,12 +31,11 @@ from checks.snapshot import (
     QboItem,
     SalesOrder,
     Snapshot,
-    SourceError,
+    SourceFailure,
     StockRow,
     ValuationLine,
 )
-from checks.sources.errors import FinaleAuthError, QboAuthError
-from checks.sources.errors import SourceError as SourceFailure
+from checks.sources.errors import FinaleAuthError, QboAuthError, SourceError
 from checks.spans import Spans
 
 log = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ class Load:
         self.plan = plan
         self.now = now
         self.day_before = plan.enable_date - timedelta(days=1) if plan.enable_date else None
-        self.errors: dict[Need, SourceError] = {}
+        self.errors: dict[Need, SourceFailure] = {}
         self.values: dict[str, Any] = {}
         self.settled: set[Need] = set()
         self.memo: dict[str, tuple[Any, Any]] = {}  # shared by every snapshot of this load
@@ -192,7 +191,7 @@ class Load:
         self.settled |= needs - {need for need, _, _ in self._jobs}
 
     def _fail(self, need: Need, message: str) -> None:
-        self.errors[need] = SourceError(need=need, message=message)
+        self.errors[need] = SourceFailure(need=need, message=message)
 
     async def _fetch(self, need: Need, field: str, call: Callable[[], Awaitable[Any]]) -> None:
         start = time.perf_counter()
@@ -200,9 +199,9 @@ class Load:
             value = await call()
             # Lists become tuples once, here: every partial snapshot then shares them as they are.
             self.values[field] = tuple(value) if isinstance(value, list) else value
-        except SourceFailure as exc:
+        except SourceError as exc:
             log.warning("source failed for %s: %s", need.value, exc.detail or exc.message)
-            self.errors[need] = SourceError(
+            self.errors[need] = SourceFailure(
                 need=need, message=str(exc), auth=isinstance(exc, QboAuthError | FinaleAuthError)
             )
         finally:

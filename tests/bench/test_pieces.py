@@ -14,7 +14,7 @@ import pytest
 from bench.lower_bound import lower_bound
 from bench.machine import TreeMemory
 from bench.probes import percentile
-from checks.sources.finale import _loads
+from checks.sources.finale.jsonstream import _loads
 
 INPUTS = {
     "qbo_items": 50_000,

@@ -6,7 +6,7 @@ import pytest
 
 import checks
 from checks.results import Pending, Status
-from checks.snapshot import Need, SourceError
+from checks.snapshot import Need, SourceFailure
 from tests.checks.factories import REGISTRY, answers, run, snapshot
 
 SLUGS = [
@@ -48,7 +48,7 @@ def test_a_failed_source_is_an_error_never_a_pass(slug: str) -> None:
     needed = REGISTRY.get(slug).needs(FULL)
     assert needed, slug
     need = sorted(needed)[0]
-    snap = snapshot(enable_date=date(2025, 7, 1), errors={need: SourceError(need, "QBO answered 503.")})
+    snap = snapshot(enable_date=date(2025, 7, 1), errors={need: SourceFailure(need, "QBO answered 503.")})
     result = run(slug, snap, FULL)
     assert result.status is Status.ERROR
     assert "503" in result.summary
@@ -65,7 +65,7 @@ def test_data_that_was_not_loaded_is_an_error_not_a_pass(slug: str) -> None:
 
 def test_a_rejected_connection_asks_for_a_reconnection() -> None:
     need = Need.FINALE_STOCK
-    snap = snapshot(errors={need: SourceError(need, "Finale rejected the API key.", auth=True)})
+    snap = snapshot(errors={need: SourceFailure(need, "Finale rejected the API key.", auth=True)})
     result = run("negative-qoh", snap, FULL)
     assert result.status is Status.ERROR
     assert result.pending is Pending.CONNECT_FINALE
@@ -74,7 +74,7 @@ def test_a_rejected_connection_asks_for_a_reconnection() -> None:
 
 def test_the_same_message_for_several_needs_is_said_once() -> None:
     msg = "QuickBooks Online is not connected yet."
-    errors = {n: SourceError(n, msg) for n in (Need.QBO_ITEMS, Need.QBO_COMPANY, Need.QBO_ACCOUNTS)}
+    errors = {n: SourceFailure(n, msg) for n in (Need.QBO_ITEMS, Need.QBO_COMPANY, Need.QBO_ACCOUNTS)}
     result = run("deactivation", snapshot(errors=errors), FULL)
     assert result.summary.count(msg) == 1
 

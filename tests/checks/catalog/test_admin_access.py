@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from checks.results import Pending, Status
-from checks.snapshot import Need, SourceError
+from checks.snapshot import Need, SourceFailure
 from tests.checks.factories import answers, company, needs, run, snapshot
 
 SLUG = "admin-access"
@@ -17,7 +17,7 @@ def test_not_connected_fails_with_reconnect_and_reads_nothing() -> None:
 
 
 def test_rejected_after_refresh_fails_with_reconnect() -> None:
-    err = SourceError(Need.QBO_COMPANY, "QBO refused the token (401).", auth=True)
+    err = SourceFailure(Need.QBO_COMPANY, "QBO refused the token (401).", auth=True)
     result = run(SLUG, snapshot(errors={Need.QBO_COMPANY: err}), answers())
     assert result.status is Status.FAIL
     assert result.pending is Pending.CONNECT_QBO
@@ -26,7 +26,7 @@ def test_rejected_after_refresh_fails_with_reconnect() -> None:
 
 
 def test_other_failures_are_errors_not_a_pass_even_when_confirmed() -> None:
-    err = SourceError(Need.QBO_COMPANY, "QBO answered 503.")
+    err = SourceFailure(Need.QBO_COMPANY, "QBO answered 503.")
     result = run(SLUG, snapshot(errors={Need.QBO_COMPANY: err}), answers(confirm=[SLUG]))
     assert result.status is Status.ERROR
     assert not result.cleared

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from checks.results import Pending, Status
-from checks.snapshot import FinaleProduct, Need, QboAccount, QboItem, Snapshot, SourceError, ValuationLine
+from checks.snapshot import FinaleProduct, Need, QboAccount, QboItem, Snapshot, SourceFailure, ValuationLine
 from tests.checks.factories import account, answers, company, item, product, run, snapshot
 
 SLUG = "deactivation"
@@ -84,7 +84,7 @@ def test_sums_are_exact_and_rounded_once() -> None:
 
 
 def test_a_failed_valuation_report_falls_back_to_estimates_not_to_a_pass() -> None:
-    err = SourceError(Need.QBO_INVENTORY_VALUATION, "The report timed out.")
+    err = SourceFailure(Need.QBO_INVENTORY_VALUATION, "The report timed out.")
     items = [item("1", "SKU-1", qty="2", cost="5")]
     result = run(SLUG, snap(items, [product("SKU-1")], errors={Need.QBO_INVENTORY_VALUATION: err}), answers())
     assert result.status is Status.FAIL
@@ -93,7 +93,7 @@ def test_a_failed_valuation_report_falls_back_to_estimates_not_to_a_pass() -> No
 
 
 def test_a_failed_item_list_is_an_error() -> None:
-    err = SourceError(Need.QBO_ITEMS, "QBO answered 500.")
+    err = SourceFailure(Need.QBO_ITEMS, "QBO answered 500.")
     result = run(SLUG, snapshot(errors={Need.QBO_ITEMS: err}), answers())
     assert result.status is Status.ERROR
 

@@ -118,8 +118,8 @@ def test_a_balance_read_for_another_day_is_not_trusted() -> None:
 
 
 def test_a_failed_finale_report_is_an_error() -> None:
-    from checks.snapshot import SourceError
+    from checks.snapshot import SourceFailure
 
-    s = snapshot(errors={Need.FINALE_INVENTORY_VALUE: SourceError(Need.FINALE_INVENTORY_VALUE, "Report 12 is gone.")})
+    s = snapshot(errors={Need.FINALE_INVENTORY_VALUE: SourceFailure(Need.FINALE_INVENTORY_VALUE, "Report 12 is gone.")})
     result = run(SLUG, s, DATED)
     assert result.status is Status.ERROR and "Report 12" in result.summary

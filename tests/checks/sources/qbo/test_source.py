@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from checks.snapshot import QboItem, Ref
-from checks.sources.errors import ConfigurationError
-from checks.sources.qbo import QboConfig, QboSource, QboTokens, is_loopback_http
+from checks.sources.errors import QboError
 from sandbox.company import Posting, QboAccountRec
 from sandbox.qbo import RequestRecord
+from tests.checks.sources.qbo.support import make_source, stand_in, stand_in_source
 from tests.sandbox.qbo.companies import UNICODE_NAME, Sandbox, bulk_company, inventory, serve
-
-REDIRECT = "http://127.0.0.1:3000/qbo/callback"
-
-
-def make_source(sb: Sandbox, saved: list[QboTokens] | None = None, **options: Any) -> QboSource:
-    issued = sb.state.issue_tokens(sb.realm_id)
-    # Tiny backoffs keep the retry tests quick.
-    options = {"backoff_base": 0.001, "backoff_max": 0.01, **options}
-    config = QboConfig(
-        client_id=sb.state.client_id,
-        client_secret=sb.state.client_secret,
-        redirect_uri=REDIRECT,
-        realm_id=sb.realm_id,
-        environment=sb.discovery_url,
-        **options,
-    )
-    tokens = QboTokens(access_token=str(issued["access_token"]), refresh_token=str(issued["refresh_token"]))
-    return QboSource(config, tokens, saved.append if saved is not None else None)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with serve() as sb:
-        yield sb
 
 
 def test_company(sandbox: Sandbox) -> None:
@@ -220,22 +195,19 @@ def test_concurrent_callers_share_one_source(sandbox: Sandbox) -> None:
     assert len(results["items"]) == 6 and len(results["accounts"]) == 11
 
 
-def test_insecure_transport_only_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert is_loopback_http("http://127.0.0.1:9000/v3") and is_loopback_http("http://localhost/v3")
-    assert not is_loopback_http("http://quickbooks.example.com/v3")
-    assert not is_loopback_http("https://127.0.0.1/v3")
-    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+def test_rows_and_reports_in_an_unexpected_shape_are_qbo_errors() -> None:
+    async def odd(request: web.Request) -> web.Response:
+        if request.path.endswith("/query"):
+            return web.json_response({"QueryResponse": {"Item": [{"Name": "No Id"}], "totalCount": "many"}})
+        return web.json_response({"Rows": {"Row": [{"ColData": ["not a column"]}]}})
 
-    def config(**kw: Any) -> QboConfig:
-        return QboConfig(client_id="id", client_secret="secret", redirect_uri=REDIRECT, realm_id="1", **kw)
-
-    real = QboSource(config(environment="production"), None)
-    assert real.api_base == "https://quickbooks.api.intuit.com/v3"
-    assert QboSource(config(environment="sandbox"), None).api_base == "https://sandbox-quickbooks.api.intuit.com/v3"
-    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
-    with pytest.raises(ConfigurationError):
-        QboSource(config(api_base="http://quickbooks.example.com/v3"), None)
-    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
-    local = QboSource(config(environment="http://127.0.0.1:9/.well-known/openid_configuration"), None)
-    assert local.api_base == "http://127.0.0.1:9/v3"
-    assert os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == "1"
+    with stand_in(odd) as server:
+        source = stand_in_source(server.url)
+        with pytest.raises(QboError, match="could not read") as items:
+            source.items()
+        with pytest.raises(QboError, match="could not read") as named:
+            source.find_items_by_name("No Id")
+        with pytest.raises(QboError, match="could not read") as valuation:
+            source.inventory_valuation(date(2024, 1, 31))
+    assert "Item" in str(items.value) and "Item" in str(named.value)
+    assert "inventory valuation report" in str(valuation.value)
