@@ -143,8 +143,8 @@ def acknowledgement(todo: list[ToDeactivate], total: Decimal, currency: str, ans
         tail = "Finale will push from the beginning of time, so its history restores the balance."
     elif answers.enable_date is not None:
         tail = (
-            "It must be put back with a manual journal entry dated "
-            f"{day_before(answers.enable_date).isoformat()}, the day before the enable date."
+            "It must be put back with a manual journal entry dated the day before the enable date "
+            f"({day_before(answers.enable_date).isoformat()})."
         )
     else:
         tail = "It must be put back with a manual journal entry dated the day before the enable date."

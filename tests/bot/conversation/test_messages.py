@@ -14,7 +14,7 @@ from bot.conversation.intents import COMMANDS
 from checks.registry import registry
 from checks.results import CheckResult, Pending, Status
 from tests.bot.harness import card_text
-from tests.checks import factories as f
+from tests.checks import factories
 from tests.checks.factories import account, company, item, product, run, snapshot
 
 
@@ -84,7 +84,7 @@ def deactivation_result(enable_date: date | None) -> CheckResult:
         products=tuple(product(f"SKU-{i}") for i in range(12)),
         accounts=(account("81", "Inventory Asset"),),
     )
-    return run("deactivation", snap, f.answers(enable_date=enable_date, enable_date_decided=True))
+    return run("deactivation", snap, factories.answers(enable_date=enable_date, enable_date_decided=True))
 
 
 def test_acknowledge_button_carries_the_figures() -> None:
@@ -97,7 +97,7 @@ def test_acknowledge_button_carries_the_figures() -> None:
     # The dialog shows the check's own words: the total and both accounts by name, and what puts it back.
     assert ack.confirm.text == result.ask == m.acknowledgement_text("deactivation", view(), result)
     assert "credit Inventory Asset and debit Cost of Goods Sold by 16,354.36 USD in total" in ack.confirm.text
-    assert "dated 2026-10-31, the day before the enable date" in ack.confirm.text
+    assert "dated the day before the enable date (2026-10-31)" in ack.confirm.text
     blank = m.acknowledgement_text("deactivation", view(enable_date=None), deactivation_result(None))
     assert "beginning of time" in blank
     assert [b.action for b in buttons][-1] == "next"
@@ -108,7 +108,7 @@ def test_buttons_follow_what_is_pending() -> None:
     admin = registry.get("admin-access")
     not_connected = m.step_buttons(view(qbo_connected=False), admin, None)
     assert not_connected[0].action == "connect" and not_connected[0].value == "qbo"
-    waiting = run("admin-access", snapshot(company=company(name="Acme Outdoor Goods")), f.answers())
+    waiting = run("admin-access", snapshot(company=company(name="Acme Outdoor Goods")), factories.answers())
     assert waiting.id == "admin-access.N001"
     confirm = m.step_buttons(view(), admin, waiting)
     assert confirm[0].label == "I'm a QuickBooks admin" and confirm[0].confirm is not None

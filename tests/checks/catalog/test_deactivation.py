@@ -82,7 +82,7 @@ def test_the_acknowledgement_names_every_account_and_what_puts_the_value_back() 
     assert dated.ask == (
         "Deactivating these 2 items makes QuickBooks credit Inventory Asset, Warehouse Stock and debit "
         "Cost of Goods Sold by 3.00 CAD in total. It must be put back with a manual journal entry dated "
-        "2025-06-30, the day before the enable date."
+        "the day before the enable date (2025-06-30)."
     )
     blank = run(SLUG, snap(items, products), answers(enable_date_decided=True))
     assert blank.ask.endswith("Finale will push from the beginning of time, so its history restores the balance.")
