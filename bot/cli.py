@@ -286,6 +286,7 @@ def _as_json(results: list[CheckResult], company: str, today: date) -> dict[str,
         checks.append(
             {
                 "slug": result.slug,
+                "id": result.id,
                 "title": spec.title,
                 "status": result.status.value,
                 "summary": result.summary,

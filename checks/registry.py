@@ -8,18 +8,45 @@ result counts as cleared.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from checks.answers import Answers
-from checks.results import CheckResult, Pending, Status
+from checks.results import ID_LETTER, CheckResult, Pending, Status
 from checks.snapshot import Need, Snapshot, SourceFailure
 
 CheckFunc = Callable[[Snapshot, Answers], CheckResult]
 NeedsFunc = Callable[[Answers], frozenset[Need]]
 ViewFunc = Callable[[Snapshot], object]
 V = TypeVar("V", bound=ViewFunc)
+
+
+# The outcomes any check can give, by id suffix (the id is `<slug>.<suffix>`). Numbers never change meaning.
+GENERIC_OUTCOMES: Mapping[str, str] = {
+    "A900": "an owner marked the check not applicable",
+    "E900": "a source it needs failed",
+    "E901": "a source it needs rejected Preflight's connection: reconnect",
+    "E902": "a system it needs is not connected",
+    "E903": "data it needs was not loaded",
+    "E904": "the data was fetched for another enable date than the one now chosen",
+    "E905": "the check stopped before it finished (its worker process died)",
+}
+
+ID_PATTERN = re.compile(r"^(?P<slug>[a-z][a-z0-9-]*)\.(?P<letter>[EFWNIA])(?P<number>\d{3})$")
+
+
+def outcome_id(slug: str, suffix: str) -> str:
+    """The id of one of the GENERIC_OUTCOMES for a check, e.g. `outcome_id("backup", "E900")`."""
+    if suffix not in GENERIC_OUTCOMES:
+        raise KeyError(f"{suffix!r} is not a generic outcome: {', '.join(GENERIC_OUTCOMES)}")
+    return f"{slug}.{suffix}"
+
+
+def id_matches_status(result_id: str, status: Status) -> bool:
+    match = ID_PATTERN.match(result_id)
+    return match is not None and match["letter"] == ID_LETTER[status]
 
 
 class Kind(enum.StrEnum):
@@ -55,6 +82,13 @@ class CheckSpec:
     # Needs whose failure the check reports itself (e.g. admin-access turns a rejected connection into a
     # `fail` with a reconnect hint). Such a check must never pass on a failed source.
     handles_failures: frozenset[Need] = frozenset()
+    # The check's own outcomes: id -> what it means (see checks.results).
+    outcomes: Mapping[str, str] = field(default_factory=dict)
+
+    def all_outcomes(self) -> dict[str, str]:
+        """Every id this check can give: its own and the generic ones."""
+        generic = {outcome_id(self.slug, suffix): meaning for suffix, meaning in GENERIC_OUTCOMES.items()}
+        return {**self.outcomes, **generic}
 
     def run(self, snapshot: Snapshot, answers: Answers) -> CheckResult:
         na = answers.not_applicable.get(self.slug)
@@ -63,6 +97,7 @@ class CheckSpec:
                 slug=self.slug,
                 status=Status.NOT_APPLICABLE,
                 summary=f"Marked not applicable by {na.user_name}: {na.value}",
+                id=outcome_id(self.slug, "A900"),
             )
         else:
             failed = [
@@ -78,8 +113,10 @@ def source_error_result(slug: str, failed: Sequence[SourceFailure]) -> CheckResu
     """`error` for failed sources; when a source rejected the credentials, ask for a reconnection."""
     rejected = [e for e in failed if e.auth]
     pending: Pending | None = None
+    suffix = "E900"
     hint = "Fix the connection named above, then run the check again. Until then this item stays open."
     if rejected:
+        suffix = "E901"
         qbo = any(e.need.source == "QuickBooks Online" for e in rejected)
         pending = Pending.CONNECT_QBO if qbo else Pending.CONNECT_FINALE
         which = "QuickBooks Online" if qbo else "Finale"
@@ -93,6 +130,7 @@ def source_error_result(slug: str, failed: Sequence[SourceFailure]) -> CheckResu
         status=Status.ERROR,
         summary="Could not check: " + "; ".join(dict.fromkeys(e.message for e in failed)),
         hint=hint,
+        id=outcome_id(slug, suffix),
         pending=pending,
     )
 
@@ -145,9 +183,14 @@ class CheckRegistry:
         depends_on_enable_date: bool = False,
         allow_not_applicable: bool = False,
         handles_failures: Iterable[Need] = (),
+        outcomes: Mapping[str, str] | None = None,
     ) -> Callable[[CheckFunc], CheckFunc]:
         if slug in self._specs:
             raise ValueError(f"A check called {slug!r} is already registered.")
+        for result_id in outcomes or {}:
+            match = ID_PATTERN.match(result_id)
+            if match is None or match["slug"] != slug or match["number"].startswith("9"):
+                raise ValueError(f"{result_id!r} is not an id of {slug!r} (`{slug}.<E|F|W|N|I|A><3 digits>`, not 9xx).")
         needs_func: NeedsFunc = needs if callable(needs) else FixedNeeds(frozenset(needs))
 
         def decorator(func: CheckFunc) -> CheckFunc:
@@ -162,6 +205,7 @@ class CheckRegistry:
                 depends_on_enable_date=depends_on_enable_date,
                 allow_not_applicable=allow_not_applicable,
                 handles_failures=frozenset(handles_failures),
+                outcomes=dict(outcomes or {}),
             )
             return func
 

@@ -1,4 +1,16 @@
-"""What a check returns: results as data, in the spirit of Django's CheckMessage."""
+"""What a check returns: results as data, in the spirit of Django's CheckMessage.
+
+Every distinct outcome of every check has a stable id, `<slug>.<letter><3 digits>` like Django's `caches.E001`,
+so that tests, stored results and the CLI's JSON compare ids instead of prose. The letter follows the status:
+
+    E  error: could not check           F  fail            W  warn
+    N  needs input from a person        I  pass            A  not applicable
+
+Each check declares its own ids with what they mean (`OUTCOMES` in its module, `outcomes=` when registered);
+the 9xx numbers are the generic outcomes any check can give (`checks.registry.GENERIC_OUTCOMES`: marked not
+applicable, a failed source, data not loaded, stale data). An id never changes meaning once given: a new
+outcome gets a new number, and a retired one is not reused.
+"""
 
 from __future__ import annotations
 
@@ -54,12 +66,26 @@ class Finding:
         }
 
 
+ID_LETTER = {
+    Status.ERROR: "E",
+    Status.FAIL: "F",
+    Status.WARN: "W",
+    Status.NEEDS_INPUT: "N",
+    Status.PASS: "I",
+    Status.NOT_APPLICABLE: "A",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     slug: str
     status: Status
     summary: str
     hint: str = ""
+    # The outcome's stable id (see the module docstring), e.g. "deactivation.F001".
+    id: str = ""
+    # The exact words an owner confirms or acknowledges for this result; empty when nothing is asked.
+    ask: str = ""
     findings: tuple[Finding, ...] = ()
     amounts: Mapping[str, Decimal] = field(default_factory=dict)
     pending: Pending | None = None
@@ -75,9 +101,11 @@ class CheckResult:
     def as_dict(self) -> dict[str, object]:
         return {
             "slug": self.slug,
+            "id": self.id,
             "status": self.status.value,
             "summary": self.summary,
             "hint": self.hint,
+            "ask": self.ask,
             "findings": [f.as_dict() for f in self.findings],
             "amounts": {k: str(v) for k, v in self.amounts.items()},
             "pending": None if self.pending is None else self.pending.value,

@@ -266,8 +266,11 @@ class CheckResultRecord(Base):
     checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(64))
     status: Mapped[Status] = mapped_column(_enum(Status, "check_status"))
+    # CheckResult.id (the outcome's stable id) and .ask; rows stored before they existed hold "".
+    result_id: Mapped[str] = mapped_column(String(80), default="", server_default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     hint: Mapped[str] = mapped_column(Text, default="")
+    ask: Mapped[str] = mapped_column(Text, default="", server_default="")
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     amounts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     pending: Mapped[str | None] = mapped_column(String(32))
@@ -283,8 +286,10 @@ class CheckResultRecord(Base):
             checklist_id=checklist_id,
             slug=result.slug,
             status=result.status,
+            result_id=result.id,
             summary=result.summary,
             hint=result.hint,
+            ask=result.ask,
             findings=[finding.as_dict() for finding in result.findings],
             amounts={name: str(amount) for name, amount in result.amounts.items()},
             pending=None if result.pending is None else result.pending.value,
@@ -299,6 +304,8 @@ class CheckResultRecord(Base):
             status=Status(self.status),
             summary=self.summary,
             hint=self.hint,
+            id=self.result_id,
+            ask=self.ask,
             findings=tuple(_finding(raw) for raw in self.findings),
             amounts={name: Decimal(amount) for name, amount in self.amounts.items()},
             pending=None if self.pending is None else Pending(self.pending),

@@ -316,38 +316,15 @@ def confirm_label(slug: str) -> str:
 
 
 def confirmation_text(slug: str, view: ChecklistView, result: CheckResult | None) -> str:
-    company = view.qbo_company or view.company_label
-    if slug == "admin-access":
-        return (
-            f"I confirm that the QuickBooks Online user who connected Preflight to {company} is a Primary admin "
-            "or a Company admin."
-        )
-    if slug == "other-apps":
-        return (
-            f"I confirm that no other app (such as A2X, Connex or Webgility) and no marketplace or website pushes "
-            f"new products into QuickBooks Online company {company}."
-        )
+    """The words an owner confirms: the check's own (`result.ask`); generic only for a result without them."""
+    if result is not None and result.ask:
+        return result.ask
     return f"I confirm: {result.summary if result else slug}"
 
 
 def acknowledgement_text(slug: str, view: ChecklistView, result: CheckResult) -> str:
-    if slug == "deactivation":
-        total = result.amounts.get("total_to_expense", Decimal("0"))
-        assets = sorted({f.extra.get("asset_account", "") for f in result.findings} - {""})
-        expenses = sorted({f.extra.get("expense_account", "") for f in result.findings} - {""})
-        asset_names = ", ".join(assets) or "the inventory asset account"
-        expense_names = ", ".join(expenses) or "an expense account"
-        blank = view.enable_date_decided and view.enable_date is None
-        tail = (
-            "Finale will push from the beginning of time, so its history restores the balance."
-            if blank
-            else "It must be put back with a manual journal entry dated the day before the enable date."
-        )
-        return (
-            f"Deactivating these {len(result.findings)} items makes QuickBooks credit {asset_names} and debit "
-            f"{expense_names} by {money(total)} in total. {tail}"
-        )
-    return f"I understand: {result.summary}"
+    """The words an owner acknowledges: the check's own (`result.ask`); generic only for a result without them."""
+    return result.ask or f"I understand: {result.summary}"
 
 
 def explain_card(spec: CheckSpec, result: CheckResult | None, position: int, total: int) -> Card:

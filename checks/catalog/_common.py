@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from checks.answers import Answers
+from checks.registry import outcome_id
 from checks.results import CheckResult, Pending, Status
 from checks.snapshot import Need, Snapshot
 
@@ -28,6 +29,7 @@ def not_loaded(slug: str, answers: Answers, data: Mapping[Need, object]) -> Chec
             status=Status.ERROR,
             summary=f"Could not check: {which} is not connected.",
             hint=f"An owner connects it with `{command}`, then runs the check again.",
+            id=outcome_id(slug, "E902"),
             pending=Pending.CONNECT_QBO if qbo_down else Pending.CONNECT_FINALE,
         )
     names = ", ".join(f"{n.value} ({n.source})" for n in absent)
@@ -36,6 +38,7 @@ def not_loaded(slug: str, answers: Answers, data: Mapping[Need, object]) -> Chec
         status=Status.ERROR,
         summary=f"Could not check: this data was not loaded: {names}.",
         hint="Run the check again. If it keeps happening, the connection named above needs a look.",
+        id=outcome_id(slug, "E903"),
     )
 
 
@@ -51,6 +54,7 @@ def stale_enable_date(slug: str, snapshot: Snapshot, answers: Answers) -> CheckR
             f"but the enable date is now {show_date(answers.enable_date)}."
         ),
         hint="Run the check again so Preflight fetches the data for the current enable date.",
+        id=outcome_id(slug, "E904"),
     )
 
 

@@ -10,6 +10,14 @@ from checks.snapshot import Need, Snapshot
 
 SLUG = "admin-access"
 
+OUTCOMES = {
+    "admin-access.F001": "QuickBooks Online is not connected",
+    "admin-access.F002": "QuickBooks Online rejected the connection, even after a refresh",
+    "admin-access.E001": "QuickBooks Online failed otherwise (down, throttled...): could not check",
+    "admin-access.N001": "connected; an owner must confirm the connecting user is a QBO admin",
+    "admin-access.I001": "connected, and an owner confirmed the connecting user is a QBO admin",
+}
+
 RECONNECT = (
     "A QBO Primary admin or Company admin reconnects QuickBooks Online with `connect qbo` "
     "(or the Reconnect button), then runs this check again."
@@ -32,6 +40,7 @@ def needs(answers: Answers) -> frozenset[Need]:
     ),
     needs=needs,
     handles_failures=(Need.QBO_COMPANY,),
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     if not answers.qbo_connected:
@@ -40,6 +49,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             status=Status.FAIL,
             summary="QuickBooks Online is not connected.",
             hint=RECONNECT,
+            id="admin-access.F001",
             pending=Pending.CONNECT_QBO,
         )
     error = snapshot.errors.get(Need.QBO_COMPANY)
@@ -50,6 +60,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 status=Status.FAIL,
                 summary=f"QuickBooks Online rejected the connection, even after a refresh: {error.message}",
                 hint=RECONNECT,
+                id="admin-access.F002",
                 pending=Pending.CONNECT_QBO,
             )
         # Any other failure (QBO down, throttled...) says nothing about access: could not check.
@@ -58,6 +69,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             status=Status.ERROR,
             summary=f"Could not check: {error.message}",
             hint="Run the check again in a few minutes. Until then this item stays open.",
+            id="admin-access.E001",
         )
     company = snapshot.company
     if company is None:
@@ -74,6 +86,11 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "who connected Preflight: it must be Primary admin or Company admin. Then confirm here. "
                 "QBO's API does not show roles, so a person has to look."
             ),
+            id="admin-access.N001",
+            ask=(
+                f"I confirm that the QuickBooks Online user who connected Preflight to {company.name} is a "
+                "Primary admin or a Company admin."
+            ),
             pending=Pending.CONFIRM,
         )
     return CheckResult(
@@ -84,4 +101,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             f"{confirmation.recorded_at.date().isoformat()} "
             "that the connecting user is a QBO Primary admin or Company admin."
         ),
+        id="admin-access.I001",
     )

@@ -17,6 +17,13 @@ from checks.snapshot import FinaleProduct, Need, Snapshot
 
 SLUG = "average-cost"
 
+OUTCOMES = {
+    "average-cost.F001": "active Finale products without an average cost above zero",
+    "average-cost.N001": "every cost is above zero today; the enable date is not chosen yet",
+    "average-cost.I001": "every active product has an average cost above zero on the enable date",
+    "average-cost.I002": "every active product has an average cost above zero today; the enable date is blank",
+}
+
 FIX = (
     "In Finale, enter an Average Cost Change (or import average costs) for each product listed, dated on or "
     "before the enable date, then run the check again."
@@ -47,6 +54,7 @@ def problem(cost: Decimal | None, listed: bool) -> str | None:
     ),
     needs=(Need.FINALE_PRODUCTS, Need.FINALE_AVERAGE_COST),
     depends_on_enable_date=True,
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     products, costs = snapshot.products, snapshot.average_costs
@@ -84,6 +92,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             ),
             hint=FIX,
             findings=findings,
+            id="average-cost.F001",
         )
     if not answers.enable_date_decided:
         return CheckResult(
@@ -99,6 +108,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "fixed "
                 "early, but what counts is the cost on the enable date, which can differ for a past date."
             ),
+            id="average-cost.N001",
             pending=Pending.ENABLE_DATE,
         )
     blank = (
@@ -110,4 +120,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         slug=SLUG,
         status=Status.PASS,
         summary=(f"All {count(len(active), 'active Finale product')} have an average cost above zero {as_of}.{blank}"),
+        id="average-cost.I002" if blank else "average-cost.I001",
     )

@@ -9,6 +9,13 @@ from checks.snapshot import Snapshot
 
 SLUG = "backup"
 
+OUTCOMES = {
+    "backup.N001": "no QBO backup recorded yet",
+    "backup.F001": "the recorded backup date is in the future",
+    "backup.W001": "the recorded backup is older than the allowed age",
+    "backup.I001": "a fresh QBO backup is recorded",
+}
+
 HOW = (
     "In QuickBooks Online open Settings (the gear) > Backup company (QBO Advanced; on other plans use a "
     "backup "
@@ -27,6 +34,7 @@ HOW = (
         "only way back from a mistake."
     ),
     needs=(),
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     made = answers.backup_date
@@ -36,6 +44,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             status=Status.NEEDS_INPUT,
             summary="No QBO backup recorded yet.",
             hint=HOW,
+            id="backup.N001",
             pending=Pending.BACKUP,
         )
     confirmation = answers.confirmations.get(SLUG)
@@ -51,6 +60,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "a backup can only be recorded once it exists."
             ),
             hint="Record the backup again with the date it was actually made.",
+            id="backup.F001",
             pending=Pending.BACKUP,
         )
     age = (answers.today - made).days
@@ -64,6 +74,12 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 f"{answers.backup_max_age_days} days. It must be fresh when Finale starts pushing."
             ),
             hint=f"Make a new backup just before enabling the integration and record it. {HOW}",
+            id="backup.W001",
+            ask=(
+                f"I understand that the QBO backup from {made.isoformat()}{ref} is {old}, older than "
+                f"{answers.backup_max_age_days} days, and that it is the only way back if something goes wrong "
+                "once Finale pushes."
+            ),
             pending=Pending.BACKUP,
             ack_key=made.isoformat(),
         )
@@ -75,4 +91,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             f"If the integration is enabled more than {answers.backup_max_age_days} days after this backup, "
             "make a new one."
         ),
+        id="backup.I001",
     )

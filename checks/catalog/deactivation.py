@@ -23,6 +23,13 @@ from checks.snapshot import FinaleProduct, Need, QboAccount, QboItem, Ref, Snaps
 SLUG = "deactivation"
 SHRINKAGE = "Inventory Shrinkage"
 
+OUTCOMES = {
+    "deactivation.I001": "no active QBO inventory item matches a Finale product",
+    "deactivation.F001": "items still active; an owner must acknowledge the amount moved to expense",
+    "deactivation.F002": "items still active; the earlier acknowledgement was for another amount",
+    "deactivation.F003": "items still active; the amount is acknowledged, so deactivate them",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ToDeactivate:
@@ -126,6 +133,27 @@ def journal_sentence(answers: Answers) -> str:
     )
 
 
+def acknowledgement(todo: list[ToDeactivate], total: Decimal, currency: str, answers: Answers) -> str:
+    """What an owner acknowledges: the total and the accounts it moves between, and what puts it back."""
+    assets = sorted({d.asset_account.name for d in todo if d.asset_account})
+    expenses = sorted({d.expense_account.name for d in todo if d.expense_account})
+    asset_names = ", ".join(assets) or "the inventory asset account"
+    expense_names = ", ".join(expenses) or "an expense account"
+    if answers.enable_date_decided and answers.enable_date is None:
+        tail = "Finale will push from the beginning of time, so its history restores the balance."
+    elif answers.enable_date is not None:
+        tail = (
+            "It must be put back with a manual journal entry dated the day before the enable date "
+            f"({day_before(answers.enable_date).isoformat()})."
+        )
+    else:
+        tail = "It must be put back with a manual journal entry dated the day before the enable date."
+    return (
+        f"Deactivating these {count(len(todo), 'item')} makes QuickBooks credit {asset_names} and debit "
+        f"{expense_names} by {money(total, currency)} in total. {tail}"
+    )
+
+
 @register(
     slug=SLUG,
     title="Deactivate QBO inventory items that are Finale products",
@@ -145,6 +173,7 @@ def journal_sentence(answers: Answers) -> str:
     ),
     # Without the valuation report, values are estimated (and marked so) instead of failing the check.
     handles_failures=(Need.QBO_INVENTORY_VALUATION,),
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     company, items, accounts, products = (
@@ -175,6 +204,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             status=Status.PASS,
             summary=(f"No active QBO inventory item matches a Finale product: none remain to deactivate.{already}"),
             amounts={"total_to_expense": ZERO.quantize(Decimal("0.01"))},
+            id="deactivation.I001",
         )
 
     total = sum((d.value for d in todo), ZERO)  # exact; rounded once, for display and the key
@@ -214,13 +244,16 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     if acknowledged and ack is not None:
         when = ack.recorded_at.date().isoformat()
         next_step = f"{ack.user_name} acknowledged the {money(total, currency)} on {when}. "
+        result_id = "deactivation.F003"
     elif ack is not None:
         next_step = (
             f"The earlier acknowledgement was for {ack.value}, not {plain_money(total)}: an owner must "
             "acknowledge the current amount first. "
         )
+        result_id = "deactivation.F002"
     else:
         next_step = "First an owner acknowledges this amount. "
+        result_id = "deactivation.F001"
     return CheckResult(
         slug=SLUG,
         status=Status.FAIL,
@@ -234,6 +267,8 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         ),
         findings=tuple(_finding(d, currency) for d in todo),
         amounts={"total_to_expense": cents(total), **({"estimated": cents(estimated)} if n_est else {})},
+        id=result_id,
+        ask="" if acknowledged else acknowledgement(todo, total, currency, answers),
         pending=None if acknowledged else Pending.ACKNOWLEDGE,
         ack_key=ack_key,
     )

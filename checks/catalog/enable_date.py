@@ -15,6 +15,15 @@ from checks.snapshot import Need, Snapshot
 
 SLUG = "enable-date"
 
+OUTCOMES = {
+    "enable-date.N001": "no enable date chosen yet",
+    "enable-date.F001": "the enable date is blank but QBO has a closing date",
+    "enable-date.W001": "the enable date is blank: Finale pushes the whole history",
+    "enable-date.F002": "the enable date is on or before QBO's closing date",
+    "enable-date.W002": "the enable date is not the first day of a month",
+    "enable-date.I001": "the enable date is chosen and after any closing date",
+}
+
 WHERE = "Finale: Application settings > Accounting > QuickBooks Online > Enable date"
 
 
@@ -28,6 +37,7 @@ WHERE = "Finale: Application settings > Accounting > QuickBooks Online > Enable 
         "The date decides what reaches QBO and which day the books must agree on."
     ),
     needs=(Need.QBO_COMPANY,),
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     company = snapshot.company
@@ -44,6 +54,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "An owner picks the enable date: usually the first day of a month, after QBO's closing date. "
                 f"Enter the same date in {WHERE}."
             ),
+            id="enable-date.N001",
             pending=Pending.ENABLE_DATE,
         )
     chosen = answers.enable_date
@@ -63,6 +74,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                     "whole "
                     "history must go to QBO."
                 ),
+                id="enable-date.F001",
                 pending=Pending.ENABLE_DATE,
             )
         return CheckResult(
@@ -76,6 +88,12 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "Usually the enable date is the first day of a month from which Finale takes over. If "
                 "pushing "
                 "the whole history is what you want, an owner acknowledges it; otherwise pick a date."
+            ),
+            id="enable-date.W001",
+            ask=(
+                f"I understand that the enable date is blank: Finale will push the whole history into QBO "
+                f"company {company.name}, and QBO must not already hold those transactions, or they will be "
+                "there twice."
             ),
             ack_key="blank",
         )
@@ -93,6 +111,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 f"{chosen.isoformat()} (Settings > Account and settings > Advanced > Accounting > Close the "
                 "books)."
             ),
+            id="enable-date.F002",
             pending=Pending.ENABLE_DATE,
         )
     d1 = day_before(chosen).isoformat()
@@ -109,6 +128,11 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "one, "
                 f"or an owner acknowledges {chosen.isoformat()}. Enter the same date in {WHERE}."
             ),
+            id="enable-date.W002",
+            ask=(
+                f"I understand that the enable date {chosen.isoformat()} is not the first day of a month, so "
+                f"QBO and Finale must agree on {d1}, mid-month."
+            ),
             ack_key=chosen.isoformat(),
         )
     return CheckResult(
@@ -120,4 +144,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             f"The opening balance is taken on {d1}."
         ),
         hint=f"Enter the same date in {WHERE}.",
+        id="enable-date.I001",
     )

@@ -30,6 +30,15 @@ TXN_LABEL = {
 }
 
 
+OUTCOMES = {
+    "inventory-items.I001": "QBO has no active inventory-type items",
+    "inventory-items.I002": "every active inventory-type item matches a Finale product (deactivation's job)",
+    "inventory-items.N001": "items that are not Finale products; the enable date decides whether they block",
+    "inventory-items.F001": "items that are not Finale products are used on transactions Finale will push over",
+    "inventory-items.W001": "items that are not Finale products, unused from the enable date on",
+}
+
+
 def needs(answers: Answers) -> frozenset[Need]:
     base = {Need.QBO_COMPANY, Need.QBO_ITEMS, Need.FINALE_PRODUCTS}
     # Which transactions count depends on the enable date; before it is chosen they are not fetched.
@@ -77,6 +86,7 @@ def _finding(item: QboItem, txns: list[ItemTransaction]) -> Finding:
     ),
     needs=needs,
     depends_on_enable_date=True,
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     company, items, products = snapshot.company, snapshot.items, snapshot.products
@@ -97,7 +107,12 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         else ""
     )
     if not inventory:
-        return CheckResult(slug=SLUG, status=Status.PASS, summary=f"QBO has no active inventory-type items. {pref}")
+        return CheckResult(
+            slug=SLUG,
+            status=Status.PASS,
+            summary=f"QBO has no active inventory-type items. {pref}",
+            id="inventory-items.I001",
+        )
     if not others:
         return CheckResult(
             slug=SLUG,
@@ -107,6 +122,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "product: "
                 f"the deactivation check covers them. {pref}"
             ),
+            id="inventory-items.I002",
         )
 
     verb = "is not a Finale product" if len(others) == 1 else "are not Finale products"
@@ -125,6 +141,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "invoices and sales receipts dated from that day on; any such use blocks go-live."
             ),
             findings=tuple(_finding(i, []) for i in others),
+            id="inventory-items.N001",
             pending=Pending.ENABLE_DATE,
         )
 
@@ -160,6 +177,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "Non-inventory or Service item on those transactions. Then run the check again."
             ),
             findings=findings,
+            id="inventory-items.F001",
         )
     facts = [i.id for i in others] + [f"enable={show_date(enable_date)}"]
     return CheckResult(
@@ -177,5 +195,13 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             "once Finale pushes."
         ),
         findings=findings,
+        id="inventory-items.W001",
+        ask=(
+            f"I understand that {count(len(others), 'active inventory-type item')} in QBO "
+            f"{'is not a Finale product' if len(others) == 1 else 'are not Finale products'} "
+            f"({first(i.name for i in others)}), and that nobody will use "
+            f"{'it' if len(others) == 1 else 'them'} on purchase orders, bills, invoices or sales receipts once "
+            "Finale pushes."
+        ),
         ack_key=f"{count(len(others), 'item')} {digest(facts)}",
     )

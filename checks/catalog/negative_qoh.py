@@ -14,6 +14,11 @@ from checks.snapshot import Need, Snapshot
 
 SLUG = "negative-qoh"
 
+OUTCOMES = {
+    "negative-qoh.I001": "no Finale product has negative stock at any sublocation",
+    "negative-qoh.F001": "Finale products with negative stock",
+}
+
 
 @register(
     slug=SLUG,
@@ -25,6 +30,7 @@ SLUG = "negative-qoh"
         "quantity is below zero is taken in at the wrong cost."
     ),
     needs=(Need.FINALE_STOCK, Need.FINALE_PRODUCTS),
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     stock, products = snapshot.stock, snapshot.products
@@ -46,6 +52,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 f"No negative stock: {count(len({p for p, _ in totals}), 'product')} across "
                 f"{count(len(sub_names), 'sublocation')} checked."
             ),
+            id="negative-qoh.I001",
         )
     findings = tuple(
         Finding(
@@ -80,4 +87,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             "run this check again."
         ),
         findings=findings,
+        id="negative-qoh.F001",
     )

@@ -23,6 +23,16 @@ from checks.snapshot import Need, QboAccount, Snapshot
 SLUG = "opening-balance"
 DEFAULT_OFFSET = "Opening Balance Equity"
 
+OUTCOMES = {
+    "opening-balance.N001": "the enable date is not chosen yet",
+    "opening-balance.A001": "the enable date is blank: no opening entry is needed",
+    "opening-balance.E001": "QBO's balance was read for another day than the day before the enable date",
+    "opening-balance.N002": "Finale's inventory balance on the day before the enable date is not known yet",
+    "opening-balance.W001": "the balances agree, but QBO inventory adjustments fall on or after the enable date",
+    "opening-balance.I001": "the balances agree to the cent",
+    "opening-balance.F001": "the balances differ: QBO needs the drafted journal entry",
+}
+
 
 def needs(answers: Answers) -> frozenset[Need]:
     # Nothing to compare until there is a D-1: the date is undecided, or blank (the whole history).
@@ -67,6 +77,7 @@ def asset_account(balances: dict[str, Decimal], accounts: tuple[QboAccount, ...]
     depends_on_enable_date=True,
     # Matching the balance is what Finale recommends, not what it enforces ("if you want ... to match").
     allow_not_applicable=True,
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     if not answers.enable_date_decided:
@@ -75,6 +86,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             status=Status.NEEDS_INPUT,
             summary="The balances are compared on the day before the enable date, which is not chosen yet.",
             hint="An owner chooses the enable date first.",
+            id="opening-balance.N001",
             pending=Pending.ENABLE_DATE,
         )
     enable = answers.enable_date
@@ -87,6 +99,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "built "
                 "from Finale's transactions and needs no opening entry."
             ),
+            id="opening-balance.A001",
         )
     d1 = day_before(enable)
     company, accounts, balances, adjustments = (
@@ -115,6 +128,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 f"but the day before the enable date is {d1.isoformat()}."
             ),
             hint="Run the check again so Preflight reads the balance for the current enable date.",
+            id="opening-balance.E001",
         )
     currency = company.home_currency
     if answers.finale_balance is not None:
@@ -134,6 +148,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "ledger "
                 "(Accounting > General ledger) and enters it here."
             ),
+            id="opening-balance.N002",
             pending=Pending.FINALE_BALANCE,
         )
 
@@ -163,9 +178,10 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         )
         for a in late
     )
+    late_list = first(f"{a.doc_number or a.id} on {a.txn_date.isoformat()}" for a in late)
     late_text = (
         f" Also, {count(len(late), 'QBO inventory adjustment')} dated on or after {enable.isoformat()} "
-        f"({first(f'{a.doc_number or a.id} on {a.txn_date.isoformat()}' for a in late)}) "
+        f"({late_list}) "
         "changed the inventory balance inside the period Finale pushes; each needs its own reversing entry "
         "(deactivating an item with stock makes such an adjustment)."
         if late
@@ -186,9 +202,22 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 ),
                 findings=late_findings,
                 amounts=amounts,
+                id="opening-balance.W001",
+                ask=(
+                    f"I understand that {count(len(late), 'QBO inventory adjustment')} dated on or after "
+                    f"{enable.isoformat()} ({late_list}) "
+                    "changed the inventory balance inside the period Finale pushes, and that each needs its own "
+                    "reversing journal entry."
+                ),
                 ack_key="adjustments " + ",".join(a.id for a in late),
             )
-        return CheckResult(slug=SLUG, status=Status.PASS, summary=f"{compare} They agree to the cent.", amounts=amounts)
+        return CheckResult(
+            slug=SLUG,
+            status=Status.PASS,
+            summary=f"{compare} They agree to the cent.",
+            amounts=amounts,
+            id="opening-balance.I001",
+        )
 
     offset_name = answers.offset_account or DEFAULT_OFFSET
     offset = next((a for a in accounts if key(a.name) == key(offset_name)), None)
@@ -237,4 +266,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         ),
         findings=(entry_finding, *late_findings),
         amounts=amounts,
+        id="opening-balance.F001",
     )

@@ -31,6 +31,14 @@ BURST_LOOKBACK = timedelta(days=90)
 
 KNOWN_APPS = "A2X, Connex or Webgility"
 
+OUTCOMES = {
+    "other-apps.N001": "no signs of another app; an owner must confirm none pushes products",
+    "other-apps.N002": "signs of another app found; an owner must confirm none pushes products",
+    "other-apps.W001": "confirmed, but colliding or bursty items were created since: confirm again",
+    "other-apps.I001": "an owner confirmed no other app pushes products; no signs",
+    "other-apps.I002": "an owner confirmed no other app pushes products; the signs predate the confirmation",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Burst:
@@ -146,12 +154,20 @@ def _when(moment: datetime) -> str:
         f"Apps such as {KNOWN_APPS}, or a marketplace or website connector, that create products in QBO "
         "cause name collisions and duplicate items, and stop Finale's data from syncing."
     ),
-    needs=(Need.QBO_ITEMS, Need.FINALE_PRODUCTS),
+    # The company only for its name, in the words an owner confirms.
+    needs=(Need.QBO_COMPANY, Need.QBO_ITEMS, Need.FINALE_PRODUCTS),
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
-    items, products = snapshot.items, snapshot.products
-    if items is None or products is None:
-        return not_loaded(SLUG, answers, {Need.QBO_ITEMS: items, Need.FINALE_PRODUCTS: products})
+    company, items, products = snapshot.company, snapshot.items, snapshot.products
+    if company is None or items is None or products is None:
+        return not_loaded(
+            SLUG, answers, {Need.QBO_COMPANY: company, Need.QBO_ITEMS: items, Need.FINALE_PRODUCTS: products}
+        )
+    ask = (
+        f"I confirm that no other app (such as {KNOWN_APPS}) and no marketplace or website pushes new products "
+        f"into QuickBooks Online company {company.name}."
+    )
     bursts = find_bursts(items, snapshot.fetched_at)
     collisions = find_collisions(items, products_by_key(snapshot), products_by_loose_key(snapshot))
     duplicates = find_duplicates(items)
@@ -193,6 +209,8 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             ),
             hint=hint,
             findings=findings,
+            id="other-apps.N002" if signs else "other-apps.N001",
+            ask=ask,
             pending=Pending.CONFIRM,
         )
 
@@ -219,6 +237,8 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             ),
             hint=hint,
             findings=findings,
+            id="other-apps.W001",
+            ask=ask,
             pending=Pending.CONFIRM,
             # Only a confirmation recorded after these items clears it; an acknowledgement must name them.
             ack_key=f"new items up to {latest.isoformat()}",
@@ -229,4 +249,5 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         status=Status.PASS,
         summary=f"{who} confirmed that no other app pushes products into QBO.{before}",
         findings=findings,
+        id="other-apps.I002" if signs else "other-apps.I001",
     )

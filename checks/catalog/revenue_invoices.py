@@ -27,6 +27,15 @@ VOLUME_LOOKBACK_DAYS = 90
 DAYS_PER_MONTH = Decimal("30.436875")  # 365.2425 / 12
 SHORT_BASIS_DAYS = 28
 
+OUTCOMES = {
+    "revenue-invoices.N001": "not answered yet whether Finale pushes sales revenue",
+    "revenue-invoices.A001": "Finale will not push sales revenue",
+    "revenue-invoices.N002": "Finale pushes revenue; the enable date is not chosen yet",
+    "revenue-invoices.F001": "completed sales orders from the enable date on have no invoice",
+    "revenue-invoices.W001": "every order has an invoice, but a sale source would create too many QBO invoices",
+    "revenue-invoices.I001": "every completed sales order from the enable date on has an invoice",
+}
+
 
 def needs(answers: Answers) -> frozenset[Need]:
     # Sales orders are only read when revenue is pushed and the window (the enable date) is known.
@@ -72,6 +81,7 @@ def per_month(n: int, days: int) -> int:
     ),
     needs=needs,
     depends_on_enable_date=True,
+    outcomes=OUTCOMES,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     if answers.revenue_pushed is None:
@@ -83,6 +93,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "An owner answers, with the accountant: if your sales channels already book revenue in QBO "
                 "(for example through A2X), Finale usually should not."
             ),
+            id="revenue-invoices.N001",
             pending=Pending.REVENUE_ANSWER,
         )
     if answers.revenue_pushed is False:
@@ -90,6 +101,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             slug=SLUG,
             status=Status.NOT_APPLICABLE,
             summary="Finale will not push sales revenue into QBO, so no invoices are needed.",
+            id="revenue-invoices.A001",
         )
     if not answers.enable_date_decided:
         return CheckResult(
@@ -99,6 +111,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "Finale will push sales revenue. The enable date decides which orders need an invoice; choose it first."
             ),
             hint="An owner chooses the enable date; then Preflight checks each completed order from then on.",
+            id="revenue-invoices.N002",
             pending=Pending.ENABLE_DATE,
         )
     orders = snapshot.sales_orders
@@ -217,6 +230,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             ),
             findings=tuple(findings),
             amounts={},
+            id="revenue-invoices.F001",
         )
     completed_n = sum(len(s.completed) for s in stats.values())
     ok = f"Every completed sales order {window} has an invoice ({count(completed_n, 'order')})."
@@ -230,6 +244,15 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
                 "consolidation for the source in Finale; otherwise an owner acknowledges the volume."
             ),
             findings=tuple(findings),
+            id="revenue-invoices.W001",
+            ask=(
+                f"I understand that {first(busy)} would create more than "
+                f"{answers.invoice_volume_warn_per_month:,} QBO invoices a month, and that is wanted: no "
+                "consolidation for "
+                f"{'it' if len(busy) == 1 else 'them'} in Finale."
+            ),
             ack_key="busy: " + ", ".join(sorted(busy)) + f" > {answers.invoice_volume_warn_per_month}",
         )
-    return CheckResult(slug=SLUG, status=Status.PASS, summary=f"{ok} {volume}", findings=tuple(findings))
+    return CheckResult(
+        slug=SLUG, status=Status.PASS, summary=f"{ok} {volume}", findings=tuple(findings), id="revenue-invoices.I001"
+    )

@@ -61,10 +61,11 @@ def test_check_sandbox_json_shape_and_figures(json_report: tuple[Result, dict[st
     assert set(report) == {"company", "date", "checks"}
     assert report["company"] == "Acme Outdoor Goods" and report["date"] == today.isoformat()
     assert [c["slug"] for c in report["checks"]] == registry.slugs()
-    keys = {"slug", "title", "status", "summary", "hint", "pending", "findings", "amounts"}
+    keys = {"slug", "id", "title", "status", "summary", "hint", "pending", "findings", "amounts"}
     for check in report["checks"]:
         assert set(check) == keys
         assert check["title"] == registry.get(check["slug"]).title
+        assert check["id"] in registry.get(check["slug"]).all_outcomes()
         for value in check["amounts"].values():
             assert isinstance(value, str) and Decimal(value) == Decimal(value).quantize(Decimal("0.01"))
         for finding in check["findings"]:
@@ -82,6 +83,11 @@ def test_check_sandbox_json_shape_and_figures(json_report: tuple[Result, dict[st
     orders = [f["id"] for f in checks["revenue-invoices"]["findings"] if f["kind"] == "sales_order"]
     assert sorted(orders) == sorted(i for ids in planted["orders_without_invoice"].values() for i in ids)
     assert checks["admin-access"]["pending"] == "confirm" and checks["backup"]["pending"] == "backup"
+    assert (checks["admin-access"]["id"], checks["deactivation"]["id"], checks["backup"]["id"]) == (
+        "admin-access.N001",
+        "deactivation.F001",
+        "backup.N001",
+    )
 
 
 def test_check_sandbox_text(workdir: Path) -> None:

@@ -112,8 +112,14 @@ def answers(
 
 
 def run(slug: str, snap: Snapshot, ans: Answers) -> CheckResult:
-    """Through the registry, as the product runs it (errors, not applicable and `cleared` included)."""
-    return REGISTRY.get(slug).run(snap, ans)
+    """Through the registry, as the product runs it (errors, not applicable and `cleared` included).
+
+    Every result of every scenario must carry one of its check's declared ids, of its status' letter."""
+    spec = REGISTRY.get(slug)
+    result = spec.run(snap, ans)
+    assert result.id in spec.all_outcomes(), (slug, result.id, result.summary)
+    assert registry_module.id_matches_status(result.id, result.status), (result.id, result.status)
+    return result
 
 
 def needs(slug: str, ans: Answers) -> frozenset[Need]:

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.orm import Session
 
+from storage import repositories as repo
 from storage.db import alembic_config, current_revision, head_revision, make_engine, normalize_url, upgrade
-from storage.models import Base
+from storage.models import Base, CheckResultRecord, CheckRun, Platform
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +38,7 @@ EXPECTED_TABLES = {
 def test_upgrade_from_scratch_creates_every_table(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0001_initial"
+    assert current_revision(db_url) == head_revision() == "0002_check_result_ids"
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -135,3 +138,28 @@ def test_concurrent_upgrades_from_several_processes(db_url: str) -> None:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
     assert current_revision(db_url) == head_revision()
+
+
+def test_results_stored_before_result_ids_read_back_with_an_empty_id(db_url: str) -> None:
+    upgrade(db_url, "0001_initial")
+    engine = make_engine(db_url)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        with Session(engine) as session, session.begin():
+            # Tables 0002 leaves alone go through the models; check_results as it was at 0001.
+            workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1")
+            checklist = repo.create_checklist(session, workspace, "C1")
+            run = CheckRun(checklist_id=checklist.id, started_at=now, triggered_by="U1", slugs=["backup"])
+            session.add(run)
+            session.flush()
+            old = sa.Table("check_results", sa.MetaData(), autoload_with=session.connection())
+            assert "result_id" not in old.c
+            row = dict(run_id=run.id, checklist_id=checklist.id, slug="backup", status="needs_input")
+            row |= dict(summary="No backup.", hint="", findings=[], amounts={}, cleared=False, created_at=now)
+            session.execute(old.insert(), row)
+        upgrade(db_url)
+        with Session(engine) as session:
+            result = session.scalars(sa.select(CheckResultRecord)).one().to_result()
+        assert (result.slug, result.summary, result.id, result.ask) == ("backup", "No backup.", "", "")
+    finally:
+        engine.dispose()

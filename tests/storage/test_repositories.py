@@ -183,6 +183,8 @@ def test_check_run_round_trip_keeps_decimals_exact(sessions: sessionmaker[Sessio
         amounts=amounts,
         pending=Pending.FINALE_BALANCE,
         ack_key="12345.67",
+        id="opening-balance.F001",
+        ask=f"I understand: {UNICODE_NAME}",
     )
     with sessions.begin() as session:
         workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1")
@@ -195,6 +197,7 @@ def test_check_run_round_trip_keeps_decimals_exact(sessions: sessionmaker[Sessio
         assert record.amounts["huge"] == "98765432109876543210.12345678901234567890"
         back = record.to_result()
         assert back == result
+        assert back.id == "opening-balance.F001" and back.ask == f"I understand: {UNICODE_NAME}"
         assert back.amounts["finale_balance"].as_tuple() == Decimal("1234567.8900").as_tuple()
         assert back.findings[0].quantity == Decimal("-3.5000")
 

@@ -15,6 +15,8 @@ from bot.conversation.intents import COMMANDS
 from checks.registry import registry
 from checks.results import CheckResult, Pending, Status
 from tests.bot.harness import card_text
+from tests.checks import factories
+from tests.checks.factories import account, company, item, product, run, snapshot
 
 
 @pytest.mark.parametrize(
@@ -73,22 +75,31 @@ def view(**kw: object) -> ChecklistView:
     return ChecklistView(**values)  # type: ignore[arg-type]
 
 
+def deactivation_result(enable_date: date | None) -> CheckResult:
+    """The deactivation check's own result for 12 items worth 16,354.36 in all."""
+    items = [item(str(i), f"SKU-{i}", qty="1", cost="1362.86") for i in range(11)]
+    items.append(item("11", "SKU-11", qty="1", cost="1362.90"))
+    snap = snapshot(
+        company=company(),
+        items=tuple(items),
+        products=tuple(product(f"SKU-{i}") for i in range(12)),
+        accounts=(account("81", "Inventory Asset"),),
+    )
+    return run("deactivation", snap, factories.answers(enable_date=enable_date, enable_date_decided=True))
+
+
 def test_acknowledge_button_carries_the_figures() -> None:
     spec = registry.get("deactivation")
-    result = CheckResult(
-        "deactivation",
-        Status.FAIL,
-        "12 items",
-        pending=Pending.ACKNOWLEDGE,
-        ack_key="16354.36",
-        amounts={"total_to_expense": Decimal("16354.36")},
-    )
+    result = deactivation_result(date(2026, 11, 1))
+    assert result.id == "deactivation.F001" and result.ack_key == "16354.36"
     buttons = m.step_buttons(view(), spec, result)
     ack = next(b for b in buttons if b.action == "acknowledge")
     assert ack.value == "deactivation|16354.36" and ack.confirm is not None
-    assert "by 16,354.36 USD in total" in ack.confirm.text
-    assert "day before the enable date" in ack.confirm.text
-    blank = m.acknowledgement_text("deactivation", view(enable_date=None), result)
+    # The dialog shows the check's own words: the total and both accounts by name, and what puts it back.
+    assert ack.confirm.text == result.ask == m.acknowledgement_text("deactivation", view(), result)
+    assert "credit Inventory Asset and debit Cost of Goods Sold by 16,354.36 USD in total" in ack.confirm.text
+    assert "dated the day before the enable date (2026-10-31)" in ack.confirm.text
+    blank = m.acknowledgement_text("deactivation", view(enable_date=None), deactivation_result(None))
     assert "beginning of time" in blank
     assert [b.action for b in buttons][-1] == "next"
     assert not any(b.action == "open_form" and b.value.startswith("not_applicable") for b in buttons)
@@ -98,11 +109,15 @@ def test_buttons_follow_what_is_pending() -> None:
     admin = registry.get("admin-access")
     not_connected = m.step_buttons(view(qbo_connected=False), admin, None)
     assert not_connected[0].action == "connect" and not_connected[0].value == "qbo"
-    confirm = m.step_buttons(
-        view(), admin, CheckResult("admin-access", Status.NEEDS_INPUT, "x", pending=Pending.CONFIRM)
-    )
+    waiting = run("admin-access", snapshot(company=company(name="Acme Outdoor Goods")), factories.answers())
+    assert waiting.id == "admin-access.N001"
+    confirm = m.step_buttons(view(), admin, waiting)
     assert confirm[0].label == "I'm a QuickBooks admin" and confirm[0].confirm is not None
     assert "Acme Outdoor Goods is a Primary admin or a Company admin" in confirm[0].confirm.text
+    # A result that words nothing to confirm gets the generic words.
+    bare = CheckResult("admin-access", Status.NEEDS_INPUT, "Someone must look.", pending=Pending.CONFIRM)
+    assert m.confirmation_text("admin-access", view(), bare) == "I confirm: Someone must look."
+    assert m.acknowledgement_text("backup", view(), bare) == "I understand: Someone must look."
     revenue = registry.get("revenue-invoices")
     answers = m.step_buttons(
         view(), revenue, CheckResult("revenue-invoices", Status.NEEDS_INPUT, "x", pending=Pending.REVENUE_ANSWER)

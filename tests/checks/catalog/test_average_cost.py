@@ -22,7 +22,7 @@ def test_every_active_product_with_a_positive_cost_passes() -> None:
         snap(products, {"A": Decimal("0.01"), "B": Decimal("12")}),
         answers(enable_date=D, enable_date_decided=True),
     )
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS and result.id == "average-cost.I001"
     assert "2 active Finale products" in result.summary and "2025-07-01" in result.summary
 
 
@@ -37,7 +37,7 @@ def test_missing_none_zero_and_negative_costs_fail() -> None:
     ]
     costs: dict[str, Decimal | None] = {"A": None, "B": Decimal("0"), "C": Decimal("-1.5"), "E": Decimal("3")}
     result = run(SLUG, snap(products, costs), answers(enable_date=D, enable_date_decided=True))
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "average-cost.F001"
     found = {f.id: f.detail for f in result.findings}
     assert found == {
         "A": "no average cost",
@@ -51,19 +51,19 @@ def test_missing_none_zero_and_negative_costs_fail() -> None:
 
 def test_undecided_checks_todays_costs_and_fails_early() -> None:
     result = run(SLUG, snap([product("A")], {"A": None}, None), answers())
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "average-cost.F001"
     assert "as of today" in result.summary
 
 
 def test_undecided_with_all_costs_waits_for_the_date() -> None:
     result = run(SLUG, snap([product("A")], {"A": Decimal("2")}, None), answers())
-    assert result.status is Status.NEEDS_INPUT
+    assert result.status is Status.NEEDS_INPUT and result.id == "average-cost.N001"
     assert result.pending is Pending.ENABLE_DATE
 
 
 def test_blank_date_passes_with_todays_costs_and_says_so() -> None:
     result = run(SLUG, snap([product("A")], {"A": Decimal("2")}, None), answers(enable_date_decided=True))
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS and result.id == "average-cost.I002"
     assert "whole history" in result.summary
 
 
@@ -73,4 +73,4 @@ def test_costs_fetched_for_another_date_are_not_trusted() -> None:
         snap([product("A")], {"A": Decimal("2")}, date(2025, 1, 1)),
         answers(enable_date=D, enable_date_decided=True),
     )
-    assert result.status is Status.ERROR
+    assert result.status is Status.ERROR and result.id == "average-cost.E904"

@@ -4,8 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 from checks.results import Pending, Status
-from checks.snapshot import FinaleProduct, Need, QboAccount, QboItem, Snapshot, SourceFailure, ValuationLine
-from tests.checks.factories import account, answers, company, item, product, run, snapshot
+from checks.snapshot import FinaleProduct, Need, QboAccount, QboItem, Ref, Snapshot, SourceFailure, ValuationLine
+from tests.checks.factories import COGS, account, answers, company, item, product, run, snapshot
 
 SLUG = "deactivation"
 ACCOUNTS = (
@@ -21,8 +21,8 @@ def snap(
     accounts: tuple[QboAccount, ...] = ACCOUNTS,
     **kw: object,
 ) -> Snapshot:
+    kw.setdefault("company", company())
     return snapshot(
-        company=company(),
         items=tuple(items),
         products=tuple(products),
         accounts=accounts,
@@ -40,7 +40,7 @@ def line(item_id: str, qty: str, value: str) -> ValuationLine:
 def test_none_to_deactivate_passes_and_counts_those_already_inactive() -> None:
     items = [item("1", "SKU-1 (deleted)", active=False), item("2", "Other")]
     result = run(SLUG, snap(items, [product("SKU-1")], []), answers())
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS and result.id == "deactivation.I001" and not result.ask
     assert "none remain" in result.summary
     assert "1 matching item is already inactive" in result.summary
     assert result.amounts["total_to_expense"] == Decimal("0.00")
@@ -50,7 +50,7 @@ def test_matching_items_fail_with_values_from_the_valuation_report() -> None:
     items = [item("1", " sku-1", qty="9", cost="1"), item("2", "Mug", sku="SKU-2", qty="3", cost="1")]
     valuation = [line("1", "10", "1234.50"), line("2", "3", "0.75")]
     result = run(SLUG, snap(items, [product("SKU-1"), product("sku-2 ")], valuation), answers())
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "deactivation.F001"
     assert result.pending is Pending.ACKNOWLEDGE
     assert result.amounts["total_to_expense"] == Decimal("1235.25")
     assert result.ack_key == "1235.25"
@@ -62,6 +62,34 @@ def test_matching_items_fail_with_values_from_the_valuation_report() -> None:
     assert first.extra["expense_account"] == "Inventory Shrinkage"
     assert first.extra["finale_product"] == "SKU-1"
     assert "estimate" not in result.summary
+    # What an owner acknowledges: the total, and the accounts it moves between, by name.
+    assert result.ask.startswith(
+        "Deactivating these 2 items makes QuickBooks credit Inventory Asset and debit Inventory Shrinkage "
+        "by 1,235.25 USD in total."
+    )
+
+
+def test_the_acknowledgement_names_every_account_and_what_puts_the_value_back() -> None:
+    other_asset = item("2", "SKU-2", qty="1", cost="2", asset=Ref("82", "Warehouse Stock"), expense=COGS)
+    items = [item("1", "SKU-1", qty="1", cost="1"), other_asset]
+    products = [product("SKU-1"), product("SKU-2")]
+    no_shrinkage = (account("81", "Inventory Asset"), account("82", "Warehouse Stock"))
+    dated = run(
+        SLUG,
+        snap(items, products, accounts=no_shrinkage, company=company(home_currency="CAD")),
+        answers(enable_date=date(2025, 7, 1), enable_date_decided=True),
+    )
+    assert dated.ask == (
+        "Deactivating these 2 items makes QuickBooks credit Inventory Asset, Warehouse Stock and debit "
+        "Cost of Goods Sold by 3.00 CAD in total. It must be put back with a manual journal entry dated "
+        "the day before the enable date (2025-06-30)."
+    )
+    blank = run(SLUG, snap(items, products), answers(enable_date_decided=True))
+    assert blank.ask.endswith("Finale will push from the beginning of time, so its history restores the balance.")
+    undecided = run(SLUG, snap(items, products), answers())
+    assert undecided.ask.endswith(
+        "It must be put back with a manual journal entry dated the day before the enable date."
+    )
 
 
 def test_without_the_report_values_are_estimated_and_said_so_with_half_up_rounding() -> None:
@@ -87,7 +115,7 @@ def test_a_failed_valuation_report_falls_back_to_estimates_not_to_a_pass() -> No
     err = SourceFailure(Need.QBO_INVENTORY_VALUATION, "The report timed out.")
     items = [item("1", "SKU-1", qty="2", cost="5")]
     result = run(SLUG, snap(items, [product("SKU-1")], errors={Need.QBO_INVENTORY_VALUATION: err}), answers())
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "deactivation.F001"
     assert "The report timed out." in result.summary
     assert result.amounts["total_to_expense"] == Decimal("10.00")
 
@@ -95,7 +123,7 @@ def test_a_failed_valuation_report_falls_back_to_estimates_not_to_a_pass() -> No
 def test_a_failed_item_list_is_an_error() -> None:
     err = SourceFailure(Need.QBO_ITEMS, "QBO answered 500.")
     result = run(SLUG, snapshot(errors={Need.QBO_ITEMS: err}), answers())
-    assert result.status is Status.ERROR
+    assert result.status is Status.ERROR and result.id == "deactivation.E900"
 
 
 def test_acknowledging_the_amount_removes_the_pending_but_not_the_failure() -> None:
@@ -103,13 +131,15 @@ def test_acknowledging_the_amount_removes_the_pending_but_not_the_failure() -> N
     ans = answers(ack={SLUG: "10.00"})
     result = run(SLUG, snap(items, [product("SKU-1")]), ans)
     assert result.status is Status.FAIL and result.pending is None and not result.cleared
+    assert result.id == "deactivation.F003" and not result.ask
     assert "Dana Owner acknowledged" in result.hint
 
 
 def test_an_acknowledgement_of_a_stale_amount_does_not_count() -> None:
     items = [item("1", "SKU-1", qty="3", cost="5")]
     result = run(SLUG, snap(items, [product("SKU-1")]), answers(ack={SLUG: "10.00"}))
-    assert result.pending is Pending.ACKNOWLEDGE
+    assert result.pending is Pending.ACKNOWLEDGE and result.id == "deactivation.F002"
+    assert "by 15.00 USD in total" in result.ask
     assert "10.00, not 15.00" in result.hint
 
 

@@ -22,7 +22,7 @@ def row(pid: str, sub: str, qty: str, lot: str | None = None) -> StockRow:
 def test_no_negative_stock_passes() -> None:
     stock = (row("A", "1", "5"), row("A", "2", "0"), row("B", "1", "1.5"))
     result = run(SLUG, snapshot(stock=stock, products=(product("A"), product("B"))), answers())
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS and result.id == "negative-qoh.I001"
     assert "2 products" in result.summary
 
 
@@ -35,7 +35,7 @@ def test_lots_are_summed_per_product_and_sublocation() -> None:
         row("B", "2", "1", "L2"),  # B at shelf 2: -1.5, even though B's total is +2.5
     )
     result = run(SLUG, snapshot(stock=stock, products=(product("A"), product("B", 'Mug "XL" – ☕'))), answers())
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "negative-qoh.F001"
     assert [(f.id, f.name, f.extra["sublocation"], f.quantity) for f in result.findings] == [
         ("B", 'Mug "XL" – ☕', "Shelf 2", Decimal("-1.5"))
     ]

@@ -41,13 +41,21 @@ def test_undecided_needs_the_date_and_reads_nothing() -> None:
     assert needs(SLUG, answers()) == frozenset()
     result = run(SLUG, snapshot(), answers())
     assert result.status is Status.NEEDS_INPUT and result.pending is Pending.ENABLE_DATE
+    assert result.id == "opening-balance.N001"
 
 
 def test_blank_date_is_not_applicable_and_reads_nothing() -> None:
     ans = answers(enable_date_decided=True)
     assert needs(SLUG, ans) == frozenset()
     result = run(SLUG, snapshot(), ans)
-    assert result.status is Status.NOT_APPLICABLE and result.cleared
+    assert result.status is Status.NOT_APPLICABLE and result.cleared and result.id == "opening-balance.A001"
+
+
+def test_an_owner_may_mark_it_not_applicable() -> None:
+    ans = answers(enable_date=D, enable_date_decided=True, not_applicable={SLUG: "The accountant books it"})
+    result = run(SLUG, snap({"81": "1"}, "2"), ans)
+    assert result.status is Status.NOT_APPLICABLE and result.cleared and result.id == "opening-balance.A900"
+    assert "The accountant books it" in result.summary
 
 
 def test_a_typed_finale_balance_replaces_the_report() -> None:
@@ -58,21 +66,21 @@ def test_a_typed_finale_balance_replaces_the_report() -> None:
 
 def test_unknown_finale_balance_asks_for_it() -> None:
     result = run(SLUG, snap({"81": "100"}), DATED)
-    assert result.status is Status.NEEDS_INPUT
+    assert result.status is Status.NEEDS_INPUT and result.id == "opening-balance.N002"
     assert result.pending is Pending.FINALE_BALANCE
     assert "2025-06-30" in result.summary
 
 
 def test_equal_to_the_cent_passes() -> None:
     result = run(SLUG, snap({"81": "1000.10", "82": "234.45"}, "1234.55"), DATED)
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS and result.id == "opening-balance.I001"
     assert result.amounts["difference"] == Decimal("0.00")
     assert "1,234.55 USD" in result.summary
 
 
 def test_off_by_one_cent_fails_with_a_balanced_entry_dated_the_day_before() -> None:
     result = run(SLUG, snap({"81": "1234.55"}, "1234.56"), DATED)
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "opening-balance.F001" and not result.ask
     assert result.amounts["difference"] == Decimal("0.01")
     entry = next(f for f in result.findings if f.kind == "journal_entry")
     assert entry.amount == Decimal("0.01")
@@ -91,7 +99,7 @@ def test_finale_lower_reverses_the_entry_against_the_chosen_offset() -> None:
         offset_account="Inventory Adjustments",
     )
     result = run(SLUG, snap({"81": "1000"}), ans)
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "opening-balance.F001"
     entry = next(f for f in result.findings if f.kind == "journal_entry")
     assert entry.extra["debit_account"] == "Inventory Adjustments"
     assert entry.extra["credit_account"] == "Inventory Asset"
@@ -106,15 +114,19 @@ def test_adjustments_on_or_after_the_enable_date_need_their_own_entry() -> None:
         InventoryAdjustment("A2", D, "18", Ref("91", "Inventory Shrinkage"), ("6", "7"), "deactivated"),
     )
     result = run(SLUG, snap({"81": "50"}, "50", adj), DATED)
-    assert result.status is Status.WARN
+    assert result.status is Status.WARN and result.id == "opening-balance.W001"
     assert [f.id for f in result.findings] == ["A2"]
+    assert result.ask == (
+        "I understand that 1 QBO inventory adjustment dated on or after 2025-07-01 (18 on 2025-07-01) changed the "
+        "inventory balance inside the period Finale pushes, and that each needs its own reversing journal entry."
+    )
     assert "own reversing entry" in result.summary
     assert result.ack_key == "adjustments A2"
 
 
 def test_a_balance_read_for_another_day_is_not_trusted() -> None:
     result = run(SLUG, snap({"81": "50"}, "50", balance_date=date(2025, 5, 31)), DATED)
-    assert result.status is Status.ERROR
+    assert result.status is Status.ERROR and result.id == "opening-balance.E001"
 
 
 def test_a_failed_finale_report_is_an_error() -> None:
@@ -123,3 +135,4 @@ def test_a_failed_finale_report_is_an_error() -> None:
     s = snapshot(errors={Need.FINALE_INVENTORY_VALUE: SourceFailure(Need.FINALE_INVENTORY_VALUE, "Report 12 is gone.")})
     result = run(SLUG, s, DATED)
     assert result.status is Status.ERROR and "Report 12" in result.summary
+    assert result.id == "opening-balance.E900"

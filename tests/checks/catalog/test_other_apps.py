@@ -4,14 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 from checks.results import Pending, Status
 from checks.snapshot import FinaleProduct, QboItem, Snapshot
-from tests.checks.factories import NOW, answers, item, product, run, snapshot
+from tests.checks.factories import NOW, answers, company, item, product, run, snapshot
 
 SLUG = "other-apps"
 OLD = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def snap(items: list[QboItem], products: list[FinaleProduct] | None = None) -> Snapshot:
-    return snapshot(items=tuple(items), products=tuple(products or []))
+    return snapshot(company=company(name="Acme Goods"), items=tuple(items), products=tuple(products or []))
 
 
 def burst(n: int, start: datetime, step: timedelta = timedelta(seconds=20), prefix: str = "B") -> list[QboItem]:
@@ -21,11 +21,22 @@ def burst(n: int, start: datetime, step: timedelta = timedelta(seconds=20), pref
 def test_no_signs_still_needs_an_owners_confirmation() -> None:
     items = [item(str(i), f"Item {i}", created=OLD + timedelta(days=i)) for i in range(50)]
     result = run(SLUG, snap(items), answers())
-    assert result.status is Status.NEEDS_INPUT
+    assert result.status is Status.NEEDS_INPUT and result.id == "other-apps.N001"
     assert result.pending is Pending.CONFIRM
     assert "No signs" in result.summary
     for app in ("A2X", "Connex", "Webgility"):
-        assert app in result.summary
+        assert app in result.summary and app in result.ask
+    # The check words what an owner confirms, naming the QBO company.
+    assert result.ask == (
+        "I confirm that no other app (such as A2X, Connex or Webgility) and no marketplace or website pushes new "
+        "products into QuickBooks Online company Acme Goods."
+    )
+
+
+def test_the_company_name_is_needed_for_the_words_confirmed() -> None:
+    without = snapshot(items=(), products=())
+    result = run(SLUG, without, answers())
+    assert result.status is Status.ERROR and result.id == "other-apps.E903" and not result.ask
 
 
 def test_a_burst_is_twenty_items_within_ten_minutes_in_the_last_ninety_days() -> None:
@@ -34,6 +45,7 @@ def test_a_burst_is_twenty_items_within_ten_minutes_in_the_last_ninety_days() ->
     bursts = [f for f in result.findings if f.kind == "burst"]
     assert len(bursts) == 1 and bursts[0].extra["items"] == "20"
     assert "1 burst" in result.summary
+    assert result.id == "other-apps.N002" and "Acme Goods" in result.ask
     # 19 items are not a burst; nor are 20 spread over more than 10 minutes; nor an old import.
     for items in (
         burst(19, recent),
@@ -83,9 +95,11 @@ def test_duplicate_names_after_normalising() -> None:
 def test_passes_after_confirmation_when_nothing_new_appeared() -> None:
     items = burst(20, NOW - timedelta(days=10))
     result = run(SLUG, snap(items), answers(confirm=[SLUG], confirm_at=NOW - timedelta(days=1)))
-    assert result.status is Status.PASS
+    assert result.status is Status.PASS and result.id == "other-apps.I002"
     assert "before that confirmation" in result.summary
-    assert result.cleared
+    assert result.cleared and not result.ask
+    quiet = run(SLUG, snap([]), answers(confirm=[SLUG]))
+    assert quiet.status is Status.PASS and quiet.id == "other-apps.I001" and quiet.cleared
 
 
 def test_a_burst_after_the_confirmation_reopens_the_check() -> None:
@@ -93,9 +107,10 @@ def test_a_burst_after_the_confirmation_reopens_the_check() -> None:
     items = burst(20, NOW - timedelta(days=1))
     ans = answers(confirm=[SLUG], confirm_at=confirmed)
     result = run(SLUG, snap(items), ans)
-    assert result.status is Status.WARN
+    assert result.status is Status.WARN and result.id == "other-apps.W001"
     assert result.pending is Pending.CONFIRM
     assert "since then" in result.summary
+    assert "Acme Goods" in result.ask
     assert not result.cleared
     # A generic acknowledgement does not clear it; confirming again (after the burst) does.
     assert not run(SLUG, snap(items), answers(confirm=[SLUG], confirm_at=confirmed, ack={SLUG: "ok"})).cleared

@@ -47,13 +47,14 @@ def test_unanswered_asks_and_reads_nothing() -> None:
     assert needs(SLUG, ans) == frozenset()
     result = run(SLUG, snapshot(), ans)
     assert result.status is Status.NEEDS_INPUT and result.pending is Pending.REVENUE_ANSWER
+    assert result.id == "revenue-invoices.N001"
 
 
 def test_no_revenue_is_not_applicable_and_reads_no_orders() -> None:
     ans = answers(revenue_pushed=False, enable_date=D, enable_date_decided=True)
     assert needs(SLUG, ans) == frozenset()
     result = run(SLUG, snapshot(), ans)
-    assert result.status is Status.NOT_APPLICABLE and result.cleared
+    assert result.status is Status.NOT_APPLICABLE and result.cleared and result.id == "revenue-invoices.A001"
 
 
 def test_yes_without_an_enable_date_waits_for_it() -> None:
@@ -61,6 +62,7 @@ def test_yes_without_an_enable_date_waits_for_it() -> None:
     assert needs(SLUG, ans) == frozenset()
     result = run(SLUG, snapshot(), ans)
     assert result.status is Status.NEEDS_INPUT and result.pending is Pending.ENABLE_DATE
+    assert result.id == "revenue-invoices.N002"
     assert needs(SLUG, yes()) == frozenset({Need.FINALE_SALES_ORDERS})
 
 
@@ -78,7 +80,7 @@ def test_completed_orders_from_the_enable_date_without_invoice_fail_per_source()
         order("10", D + timedelta(days=5), source="  ", invoiced=True),
     ]
     result = run(SLUG, snap(orders), yes())
-    assert result.status is Status.FAIL
+    assert result.status is Status.FAIL and result.id == "revenue-invoices.F001"
     missing = [(f.id, f.extra["sale_source"]) for f in result.findings if f.kind == "sales_order"]
     assert missing == [("7", "Amazon"), ("8", "Amazon"), ("2", "Shopify"), ("9", "No sales source")]
     assert "4 completed sales orders dated on or after 2025-06-01 have no invoice" in result.summary
@@ -94,14 +96,18 @@ def test_volume_per_source_per_month_and_a_warning_above_the_threshold() -> None
     etsy = [order(f"E{i}", start + timedelta(days=i), source="Etsy") for i in range(90)]
     old = [order("X", start - timedelta(days=1))]  # outside the 90 days: not counted in the volume
     result = run(SLUG, snap(shopify + etsy + old, None), yes(None, invoice_volume_warn_per_month=2000))
-    assert result.status is Status.WARN
+    assert result.status is Status.WARN and result.id == "revenue-invoices.W001"
+    assert result.ask == (
+        "I understand that Shopify would create more than 2,000 QBO invoices a month, and that is wanted: no "
+        "consolidation for it in Finale."
+    )
     # 9,000 orders in 90 days = 100 a day × 30.44 days a month ≈ 3,044; Etsy 1 a day ≈ 30.
     assert "Shopify: ~3,044 orders a month means ~3,044 QBO invoices a month" in result.summary
     assert "Etsy: ~30 orders a month" in result.summary
     assert "consolidation" in result.summary and "do not sync as invoices" in result.summary
     assert result.ack_key is not None and "Shopify" in result.ack_key and "Etsy" not in result.ack_key
     quiet = run(SLUG, snap(shopify + etsy, None), yes(None, invoice_volume_warn_per_month=5000))
-    assert quiet.status is Status.PASS
+    assert quiet.status is Status.PASS and quiet.id == "revenue-invoices.I001"
 
 
 def test_a_short_window_says_the_estimate_is_rough() -> None:
