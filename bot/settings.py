@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     teams_token_issuer: str | None = Field(default=None, validation_alias="TEAMS_TOKEN_ISSUER")
     teams_login_url: str | None = Field(default=None, validation_alias="TEAMS_LOGIN_URL")
     teams_oauth_scope: str | None = Field(default=None, validation_alias="TEAMS_OAUTH_SCOPE")
+    teams_oauth_url: str | None = Field(default=None, validation_alias="TEAMS_OAUTH_URL")
 
     public_url: str = Field(default="http://localhost:3000", validation_alias="PREFLIGHT_PUBLIC_URL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

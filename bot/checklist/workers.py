@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
 from bot.settings import Settings
 from checks.answers import Answers
-from checks.registry import CheckSpec, ViewSpec
+from checks.registry import CheckSpec, ViewSpec, outcome_id
 from checks.results import CheckResult, Status
 from checks.runner import RunOutcome, run_checks
 from checks.snapshot import Need, QboCompany
@@ -410,6 +410,7 @@ def _worker_died(slug: str, reason: str) -> CheckResult:
     return CheckResult(
         slug=slug,
         status=Status.ERROR,
+        id=outcome_id(slug, "E905"),
         summary=f"Could not check: the check stopped before it finished ({reason}).",
         hint="Run the check again. If it keeps happening, tell whoever runs Preflight. Until then this item "
         "stays open.",
