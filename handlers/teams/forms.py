@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.cards import ChoiceField, DateField, Form, FormField, PersonField, Style, TextField
+from handlers.teams.elements import TITLE_MAX, adaptive_card, execute_action, text_block
 from handlers.teams.markdown import escape, to_markdown, to_plain, truncate
-from handlers.teams.render import TITLE_MAX, adaptive_card, execute_action, text_block
 
 RESERVED_NAMES = frozenset({"action", "value", "form_id", "context", "msteams"})
 EXPANDED_CHOICES_MAX = 5

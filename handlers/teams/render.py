@@ -44,17 +44,24 @@ from bot.cards import (
     Table,
     Text,
 )
+from handlers.teams.elements import (
+    ACTION_STYLE,
+    ADAPTIVE_CARD_CONTENT_TYPE,
+    SCHEMA_URL,
+    TITLE_MAX,
+    VERSION,
+    action_data,
+    adaptive_card,
+    execute_action,
+    text_block,
+)
+from handlers.teams.forms import read_form_values, render_form
 from handlers.teams.markdown import escape, to_markdown, to_plain, truncate
-
-ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSION = "1.5"
 
 CARD_MAX_BYTES = 26_000  # Teams' ~28 KB per message, less room for the activity around the card
 TABLE_MAX_ROWS = 10
 TABLE_CELL_MAX = 120
 PRIMARY_ACTIONS_MAX = 6  # Teams shows up to six buttons; further ones go to the "…" menu (mode: secondary)
-TITLE_MAX = 80
 
 STATUS_ICON: dict[str, str] = {
     "pass": "✅",
@@ -66,30 +73,10 @@ STATUS_ICON: dict[str, str] = {
 }
 UNKNOWN_ICON = "⏳"
 
-_STYLE = {Style.PRIMARY: "positive", Style.DANGER: "destructive"}
 _TOO_LONG_NOTE = "…more than fits in one Teams message. Type **status** to list everything."
 
 
 # --------------------------------------------------------------------------------------- actions
-
-
-def action_data(action: str, value: str = "") -> dict[str, str]:
-    return {"action": action, "value": value}
-
-
-def execute_action(
-    title: str, verb: str, data: Mapping[str, Any], *, style: Style = Style.DEFAULT, inputs: bool = False
-) -> dict[str, Any]:
-    """An Action.Execute with its Action.Submit fallback (same title, same data)."""
-    submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": dict(data)}
-    execute: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": dict(data)}
-    if not inputs:
-        # A card button must not gather (or be blocked by) inputs elsewhere on the card.
-        submit["associatedInputs"] = execute["associatedInputs"] = "none"
-    if style in _STYLE:
-        submit["style"] = execute["style"] = _STYLE[style]
-    execute["fallback"] = submit
-    return execute
 
 
 def _title(button: Button) -> str:
@@ -100,8 +87,8 @@ def render_button(button: Button) -> dict[str, Any]:
     title = _title(button)
     if button.url:
         action: dict[str, Any] = {"type": "Action.OpenUrl", "title": title, "url": button.url}
-        if button.style in _STYLE:
-            action["style"] = _STYLE[button.style]
+        if button.style in ACTION_STYLE:
+            action["style"] = ACTION_STYLE[button.style]
         return action
     execute = execute_action(title, button.action, action_data(button.action, button.value), style=button.style)
     dialog = button.confirm
@@ -174,10 +161,6 @@ def parse_submission(payload: Any) -> Submission | None:
 
 
 # -------------------------------------------------------------------------------------- elements
-
-
-def text_block(markdown: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": markdown, "wrap": True, **style}
 
 
 def status_fact(row: StatusRow) -> dict[str, str]:
@@ -296,21 +279,6 @@ def card_size(card: Mapping[str, Any]) -> int:
     return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def adaptive_card(
-    body: list[dict[str, Any]], *, fallback: str, actions: Sequence[dict[str, Any]] = ()
-) -> dict[str, Any]:
-    card: dict[str, Any] = {
-        "$schema": SCHEMA_URL,
-        "type": "AdaptiveCard",
-        "version": VERSION,
-        "body": body,
-        "fallbackText": fallback,
-    }
-    if actions:
-        card["actions"] = list(actions)
-    return card
-
-
 def _fit(body: list[dict[str, Any]], fallback: str, limit: int) -> dict[str, Any]:
     """Replace the end of the body with a note (keeping the closing buttons) until the card fits."""
     tail: list[dict[str, Any]] = []
@@ -343,10 +311,11 @@ def render_attachment(card: Card) -> dict[str, Any]:
 
 
 # Forms live in their own module; re-exported so that one import serves the Teams surface.
-from handlers.teams.forms import read_form_values, render_form  # noqa: E402
-
 __all__ = [
     "ADAPTIVE_CARD_CONTENT_TYPE",
+    "SCHEMA_URL",
+    "VERSION",
+    "action_data",
     "Submission",
     "card_size",
     "fallback_text",
