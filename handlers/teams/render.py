@@ -205,7 +205,8 @@ def _table_elements(table: Table, max_rows: int, *, more_hint: str) -> list[dict
         elements.append(text_block("_Nothing to list._", isSubtle=True))
     hidden = max(table.total_rows, len(table.rows)) - len(shown)
     if hidden > 0:
-        elements.append(text_block(f"…and {hidden:,} more. {more_hint}", isSubtle=True, size="Small"))
+        note = f"…and {hidden:,} more." + (f" {more_hint}" if more_hint else "")
+        elements.append(text_block(note, isSubtle=True, size="Small"))
     return elements
 
 
@@ -216,7 +217,7 @@ def _more_hint(card: Card) -> str:
     export = next((b for b in buttons if b.action == "export"), None)
     if export is not None:
         return f"**{escape(_title(export))}** lists them all."
-    return "The full list is in the CSV export."
+    return ""  # no full list to point at: say how many are left out, and no more
 
 
 def _elements(block: Block, *, table_rows: int, more_hint: str) -> list[dict[str, Any]]:
