@@ -7,6 +7,7 @@ The simulators are served this way by the demo, the tests and the benchmarks, so
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from types import TracebackType
 
@@ -16,10 +17,21 @@ from aiohttp import web
 class BackgroundServer:
     """`with BackgroundServer(app) as server: requests.get(server.url + "/...")`."""
 
-    def __init__(self, app: web.Application, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._app = app
         self._host = host
         self._port = port
+        # With an SSL context the same app is also served over HTTPS on a second port (`tls_url`), for
+        # clients that refuse plain HTTP (MSAL only talks to an https authority).
+        self._ssl_context = ssl_context
+        self.tls_port: int = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sandbox-server", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -28,6 +40,12 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         return f"http://{self._host}:{self.port}"
+
+    @property
+    def tls_url(self) -> str:
+        if not self.tls_port:
+            raise RuntimeError("this server was started without an ssl_context")
+        return f"https://{self._host}:{self.tls_port}"
 
     def start(self) -> BackgroundServer:
         self._thread.start()
@@ -43,6 +61,12 @@ class BackgroundServer:
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        if self._ssl_context is not None:
+            tls = web.TCPSite(self._runner, self._host, 0, ssl_context=self._ssl_context, backlog=1024)
+            await tls.start()
+            tls_server = tls._server
+            assert tls_server is not None and tls_server.sockets  # type: ignore[attr-defined]
+            self.tls_port = tls_server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     def stop(self) -> None:
         if self._runner is not None:
