@@ -1,4 +1,4 @@
-"""The `preflight` command: demo, check, serve, db upgrade, secret-key."""
+"""The `preflight` command: demo, check, serve, db upgrade, secret-key (new, rotate)."""
 
 from __future__ import annotations
 
@@ -92,12 +92,51 @@ def db_upgrade() -> None:
     typer.echo(f"Database is at revision {current_revision(url)}.")
 
 
-@app.command("secret-key")
-def secret_key() -> None:
+secret_key_app = typer.Typer(help="The key that encrypts stored tokens (PREFLIGHT_SECRET_KEY).")
+app.add_typer(secret_key_app, name="secret-key")
+
+
+@secret_key_app.callback(invoke_without_command=True)
+def secret_key(ctx: typer.Context) -> None:
+    """Print a new key for PREFLIGHT_SECRET_KEY (`secret-key rotate` re-encrypts what is stored)."""
+    if ctx.invoked_subcommand is None:
+        secret_key_new()
+
+
+@secret_key_app.command("new")
+def secret_key_new() -> None:
     """Print a new key for PREFLIGHT_SECRET_KEY."""
     from storage.crypto import generate_key
 
     typer.echo(generate_key())
+
+
+@secret_key_app.command("rotate")
+def secret_key_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of PREFLIGHT_SECRET_KEY.
+
+    QuickBooks, Finale and Slack tokens, in one transaction. Put the new key first (new,old), run this, then
+    drop the old key."""
+    from bot.app import configure_secrets, open_database
+    from storage.crypto import SecretKeyError
+    from storage.repositories.secrets import rotate_secrets
+
+    settings = load_settings()
+    try:
+        configure_secrets(settings)
+        sessions = open_database(settings)
+        try:
+            with sessions.begin() as session:
+                count = rotate_secrets(session)
+        finally:
+            sessions.kw["bind"].dispose()
+    except SecretKeyError as exc:
+        err.print(f"[red]Secret key error:[/red] {exc} Nothing was changed.")
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"Re-encrypted {count} stored secret value{'' if count == 1 else 's'} with the first key of "
+        "PREFLIGHT_SECRET_KEY. The keys after it can now be removed."
+    )
 
 
 @app.command()

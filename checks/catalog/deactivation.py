@@ -145,6 +145,7 @@ def journal_sentence(answers: Answers) -> str:
     ),
     # Without the valuation report, values are estimated (and marked so) instead of failing the check.
     handles_failures=(Need.QBO_INVENTORY_VALUATION,),
+    depends_on_enable_date=True,  # its summary says how the value is put back: a journal entry dated D-1, or none
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     company, items, accounts, products = (
