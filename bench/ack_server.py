@@ -41,7 +41,7 @@ from bot.sources import LiveSources
 from handlers.slack.app import build_slack_app
 from sandbox.server import BackgroundServer
 from sandbox.slack import DEFAULT_TOKEN, SlackApiSandbox
-from storage import models as db
+from storage.repositories import checklists
 
 SIGNING_SECRET = "preflight-bench-signing-secret"
 TEAM = "T0PREFLIGHT"  # the Slack stand-in's team
@@ -91,10 +91,7 @@ async def connect(service: ChecklistService, env: dict[str, Any]) -> None:
     service.set_revenue(view.id, actor, True)
     enable = date.fromisoformat(env["enable_date"]) if env.get("enable_date") else None
     with service.sessions.begin() as s:
-        row = s.get(db.Checklist, view.id)
-        assert row is not None
-        row.enable_date = enable
-        row.enable_date_decided = True
+        checklists.update_checklist(s, view.id, enable_date=enable, enable_date_decided=True)
 
 
 async def serve(env: dict[str, Any], data_dir: Path) -> None:

@@ -33,8 +33,8 @@ from bot.checklist.workers import CheckWorkers, RunReport
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
 from checks.spans import SOURCES, busy, extent, last_end
-from storage import models as db
 from storage.crypto import generate_key
+from storage.repositories import checklists
 
 T = TypeVar("T")
 ACTOR = Actor("UBENCH", "Benchmark Controller")
@@ -100,10 +100,7 @@ async def prepare(env: dict[str, Any], data_dir: Path, *, profile: bool) -> tupl
     enable = date.fromisoformat(env["enable_date"]) if env.get("enable_date") else None
     with sessions.begin() as s:
         # What `set enable date` records, without the re-run it triggers (the measured run is the full check).
-        row = s.get(db.Checklist, view.id)
-        assert row is not None
-        row.enable_date = enable
-        row.enable_date_decided = True
+        checklists.update_checklist(s, view.id, enable_date=enable, enable_date_decided=True)
     freeze_startup_objects()  # as the server does once it has started
     return service, view.id
 

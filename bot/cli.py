@@ -1,5 +1,5 @@
-"""The `preflight` command: check, serve, db upgrade, secret-key, and each surface's own commands (the
-console's `demo`, Teams' `teams-package`). `build_app` assembles it from the surfaces the composition root
+"""The `preflight` command: check, serve, db upgrade, secret-key (new, rotate), and each surface's own commands
+(the console's `demo`, Teams' `teams-package`). `build_app` assembles it from the surfaces the composition root
 (`preflight/surfaces.py`) registers."""
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ def build_app(plugins: Sequence[SurfacePlugin]) -> typer.Typer:
     db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
     app.add_typer(db_app, name="db")
     db_app.command("upgrade")(db_upgrade)
-    app.command("secret-key")(secret_key)
+    secret_key_app = typer.Typer(help="The key that encrypts stored tokens (PREFLIGHT_SECRET_KEY).")
+    app.add_typer(secret_key_app, name="secret-key")
+    secret_key_app.callback(invoke_without_command=True)(secret_key)
+    secret_key_app.command("new")(secret_key_new)
+    secret_key_app.command("rotate")(secret_key_rotate)
     app.command()(check)
     app.command()(_serve(plugins))
     for plugin in plugins:
@@ -93,11 +97,44 @@ def db_upgrade() -> None:
     typer.echo(f"Database is at revision {current_revision(url)}.")
 
 
-def secret_key() -> None:
+def secret_key(ctx: typer.Context) -> None:
+    """Print a new key for PREFLIGHT_SECRET_KEY (`secret-key rotate` re-encrypts what is stored)."""
+    if ctx.invoked_subcommand is None:
+        secret_key_new()
+
+
+def secret_key_new() -> None:
     """Print a new key for PREFLIGHT_SECRET_KEY."""
     from storage.crypto import generate_key
 
     typer.echo(generate_key())
+
+
+def secret_key_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of PREFLIGHT_SECRET_KEY.
+
+    QuickBooks, Finale and Slack tokens, in one transaction. Put the new key first (new,old), run this, then
+    drop the old key."""
+    from bot.app import configure_secrets, open_database
+    from storage.crypto import SecretKeyError
+    from storage.repositories.secrets import rotate_secrets
+
+    settings = load_settings()
+    try:
+        configure_secrets(settings)
+        sessions = open_database(settings)
+        try:
+            with sessions.begin() as session:
+                count = rotate_secrets(session)
+        finally:
+            sessions.kw["bind"].dispose()
+    except SecretKeyError as exc:
+        err.print(f"[red]Secret key error:[/red] {exc} Nothing was changed.")
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"Re-encrypted {count} stored secret value{'' if count == 1 else 's'} with the first key of "
+        "PREFLIGHT_SECRET_KEY. The keys after it can now be removed."
+    )
 
 
 def check(

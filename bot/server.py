@@ -19,13 +19,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger, BaseRequest, StreamResponse
-from sqlalchemy import text
 
 from bot.app import Core, freeze_startup_objects
 from bot.checklist.errors import ChecklistError
 from bot.settings import Settings
 from bot.surfaces import ServeOptions, Surface, SurfacePlugin, notifier_for
 from checks.sources.errors import SourceError
+from storage.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,8 @@ def page(status: int, title: str, body_html: str) -> web.Response:
 async def healthz(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
 
-    def ping() -> None:
-        with core.sessions() as session:
-            session.execute(text("SELECT 1"))
-
     try:
-        await asyncio.wait_for(asyncio.to_thread(ping), timeout=5)
+        await asyncio.wait_for(asyncio.to_thread(ping, core.sessions), timeout=5)
     except Exception as exc:  # any database failure means "not healthy"
         log.warning("Health check: database unreachable (%s)", type(exc).__name__)
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)

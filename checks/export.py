@@ -46,7 +46,7 @@ def _number(value: Decimal | None, places: int | None) -> str:
     if value is None:
         return ""
     if places is not None:
-        from checks.catalog._money import plain_money
+        from checks.money import plain_money
 
         return plain_money(value)
     return f"{value.normalize():f}" if value != value.to_integral_value() else f"{value.to_integral_value():f}"

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from checks.catalog._money import ZERO, cents, money
+from checks.money import ZERO, cents, money
 from checks.snapshot import Ref
 
 PostingType = Literal["Debit", "Credit"]

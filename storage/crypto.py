@@ -9,7 +9,10 @@ The key comes from `PREFLIGHT_SECRET_KEY`. Each comma-separated entry is either
   generated key.
 
 Several entries rotate keys (MultiFernet): the first one encrypts, all of them decrypt. To rotate, put
-the new key first and keep the old ones after it until `rotate_secrets` has re-encrypted every row.
+the new key first and keep the old ones after it until `preflight secret-key rotate` has re-encrypted every
+stored secret; then drop the old ones.
+
+Storage never reads the settings itself: the process configures the box (`set_secret_box`) at start.
 """
 
 from __future__ import annotations
@@ -119,33 +122,24 @@ class SecretBox:
             raise SecretDecryptionError() from None
 
 
-_override_lock = threading.Lock()
-_override: SecretBox | None = None
-
-
-@lru_cache(maxsize=8)
-def _box_for(keys: str) -> SecretBox:
-    return SecretBox(keys)
+_lock = threading.Lock()
+_box: SecretBox | None = None
 
 
 def set_secret_box(box: SecretBox | None) -> None:
-    """Use this box instead of the one from settings (the demo's generated key, tests); None resets."""
-    global _override
-    with _override_lock:
-        _override = box
+    """Encrypt and decrypt with this box from now on (None: no key configured)."""
+    global _box
+    with _lock:
+        _box = box
 
 
 def get_secret_box() -> SecretBox:
-    """The box configured for this process: an explicit one, else `PREFLIGHT_SECRET_KEY` from settings."""
-    if _override is not None:
-        return _override
-    from bot.settings import get_settings  # imported late: settings read the environment
-
-    secret = get_settings().secret_key
-    keys = secret.get_secret_value() if secret is not None else ""
-    if not keys.strip():
+    """The box this process was configured with (`set_secret_box`; bot/app.py's `configure_secrets` sets it
+    from `PREFLIGHT_SECRET_KEY`)."""
+    box = _box
+    if box is None:
         raise MissingSecretKeyError()
-    return _box_for(keys)
+    return box
 
 
 class EncryptedString(TypeDecorator[str]):

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,6 +83,12 @@ def session_factory(bind: Engine | str | URL) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (they are handed on to Card builders)."""
     engine = bind if isinstance(bind, Engine) else make_engine(bind)
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def ping(sessions: sessionmaker[Session]) -> None:
+    """A round trip to the database; raises when it cannot be reached (the health check)."""
+    with sessions() as session:
+        session.execute(text("SELECT 1"))
 
 
 def alembic_config(url: str | URL | None = None) -> Config:

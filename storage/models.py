@@ -8,8 +8,6 @@ the migration creates.
 from __future__ import annotations
 
 import enum
-import os
-import socket
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,9 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -365,63 +361,6 @@ class ReminderDelivery(Base):
     message_ref: Mapped[str | None] = mapped_column(String(512))  # e.g. "C123:1712345678.000100"
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    @staticmethod
-    def claim(
-        session: Session,
-        checklist_id: int,
-        slot: datetime,
-        *,
-        claimed_by: str | None = None,
-        now: datetime | None = None,
-    ) -> bool:
-        """Insert the (checklist, slot) row; False when another process claimed it already.
-
-        Commit soon after: a concurrent claim of the same slot waits for this transaction.
-        """
-        values = {
-            "checklist_id": checklist_id,
-            "slot": slot,
-            "claimed_by": claimed_by or default_claimant(),
-            "claimed_at": now or utcnow(),
-        }
-        return insert_ignoring_conflict(session, ReminderDelivery, values)
-
-
-def table_of(model: type[Base]) -> sa.Table:
-    table = model.__table__
-    assert isinstance(table, sa.Table)
-    return table
-
-
-def insert_ignoring_conflict(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
-    """INSERT one row unless a unique key holds it already; True when this call inserted it.
-
-    ON CONFLICT DO NOTHING rather than catching IntegrityError: a failed INSERT aborts the whole
-    PostgreSQL transaction. On PostgreSQL a concurrent insert of the same key waits for the other
-    transaction, then does nothing: commit soon after claiming.
-    """
-    table = table_of(model)
-    dialect = session.get_bind().dialect.name
-    # RETURNING tells whether a row went in: rowcount is not reliable here (psycopg reports -1).
-    stmt: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases: a savepoint keeps the outer transaction usable
-        try:
-            with session.begin_nested():
-                session.execute(sa.insert(table).values(values))
-        except sa.exc.IntegrityError:
-            return False
-        return True
-    pk = list(table.primary_key.columns)
-    return session.execute(stmt.returning(*pk)).first() is not None
-
-
-def default_claimant() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
 
 class ConversationReference(Base):
     """A Teams conversation reference, kept so that reminders can be posted proactively."""
@@ -455,29 +394,6 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    @staticmethod
-    def consume(session: Session, state: str, now: datetime) -> OAuthState | None:
-        """Mark the state used and return it; None when unknown, used already or expired.
-
-        One conditional UPDATE, so two callbacks racing with the same state cannot both succeed.
-        """
-        stmt = (
-            sa.update(OAuthState)
-            .where(
-                OAuthState.state == state,
-                OAuthState.consumed_at.is_(None),
-                OAuthState.expires_at > now,
-            )
-            .values(consumed_at=now)
-            .returning(OAuthState.id)
-            .execution_options(synchronize_session=False)
-        )
-        if session.execute(stmt).first() is None:
-            return None
-        return session.scalars(
-            select(OAuthState).where(OAuthState.state == state).execution_options(populate_existing=True)
-        ).one()
 
 
 # slack_sdk's installation, bot and OAuth state tables live in the same schema and migrations.

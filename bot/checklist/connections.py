@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.sources.loader import FinaleReader, QboReader
-from storage import models as db
+from storage.repositories.connections import update_qbo_tokens
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,6 @@ def store_qbo_tokens(
 ) -> None:
     """Save tokens QBO just handed out, at once and in their own transaction: QBO rotates refresh tokens, and
     losing the new one loses the connection."""
-    with sessions.begin() as s:
-        conn = s.scalars(
-            select(db.Connection).where(
-                db.Connection.checklist_id == checklist_id, db.Connection.kind == db.ConnectionKind.QBO
-            )
-        ).one_or_none()
-        if conn is not None:
-            conn.access_token = access
-            conn.refresh_token = refresh
-            conn.access_token_expires_at = expires
+    update_qbo_tokens(
+        sessions, checklist_id, access_token=access, refresh_token=refresh, access_token_expires_at=expires
+    )

@@ -55,7 +55,7 @@ from checks.sources.loader import LoadPlan
 from checks.spans import SOURCES, Span, busy, last_end
 from storage import crypto
 from storage.db import session_factory
-from storage.repositories import add_check_results
+from storage.repositories.runs import add_check_results
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from bot.cards import (
 from bot.checklist.views import ChecklistStatus, ChecklistView
 from bot.conversation.intents import COMMANDS
 from checks.answers import Confirmation
-from checks.catalog._money import money as check_money
+from checks.money import money as check_money
 from checks.registry import CheckSpec
 from checks.results import CheckResult, Pending, Status
 

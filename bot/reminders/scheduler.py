@@ -6,7 +6,7 @@ checklist after its settings change, and a periodic refresh picks up changes mad
 
 Each run claims its (checklist, slot) row before anything else, so with several replicas exactly one
 posts; then it re-checks the outstanding automatic items, so a reminder never nags about something
-already fixed, and posts what is still open. Once everything is cleared it posts "all clear" and turns
+already fixed, and posts what is still open. Once everything is cleared it posts "all clear" and the service turns
 reminders off for good.
 
 Serving: `reminders = Reminders(core.service, notifier)`; `await reminders.start()` once the event loop
@@ -24,16 +24,15 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
 
+from bot.checklist.schedule import cron_trigger, fire_times, is_fire_time, slot_of, zone
 from bot.checklist.service import ChecklistService
 from bot.reminders.messages import all_clear_card, reminder_card
 from bot.reminders.notify import Notifier
-from bot.reminders.schedule import cron_trigger, fire_times, is_fire_time, slot_of, zone
 from bot.reminders.snooze import is_snooze
 from checks.registry import Kind
 from storage import models as db
-from storage.repositories import claim_reminder, list_checklists, mark_reminder_posted
+from storage.repositories import checklists, reminders
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ class Reminders:
         self.service = service
         self.notifier = notifier
         self.scheduler = scheduler or AsyncIOScheduler(timezone="UTC")
-        self.claimant = claimant or db.default_claimant()
+        self.claimant = claimant or reminders.default_claimant()
         self.refresh_every = refresh_every
 
     # ------------------------------------------------------------ lifecycle
@@ -182,13 +181,13 @@ class Reminders:
 
     def _target(self, checklist_id: int) -> Target | None:
         with self.service.sessions() as s:
-            row = s.get(db.Checklist, checklist_id)
+            row = checklists.get_checklist(s, checklist_id)
             return None if row is None else self._target_of(row)
 
     def _all_targets(self) -> dict[int, Target]:
         with self.service.sessions() as s:
             out: dict[int, Target] = {}
-            for row in list_checklists(s, reminders_enabled=True):
+            for row in checklists.list_checklists(s, reminders_enabled=True):
                 target = self._target_of(row)
                 if target is not None:
                     out[row.id] = target
@@ -234,14 +233,8 @@ class Reminders:
 
         # Claim first and commit at once: a concurrent claim of the same slot waits for this one, then loses.
         with service.sessions.begin() as s:
-            claimed = claim_reminder(s, checklist_id, slot, claimed_by=self.claimant)
-            holder = None
-            if not claimed:
-                holder = s.scalars(
-                    select(db.ReminderDelivery.claimed_by).where(
-                        db.ReminderDelivery.checklist_id == checklist_id, db.ReminderDelivery.slot == slot
-                    )
-                ).one_or_none()
+            claimed = reminders.claim_reminder(s, checklist_id, slot, claimed_by=self.claimant)
+            holder = None if claimed else reminders.slot_claimant(s, checklist_id, slot)
         if not claimed:
             return Delivery(Outcome.SNOOZED if holder and is_snooze(holder) else Outcome.TAKEN, slot)
 
@@ -266,12 +259,9 @@ class Reminders:
         ref = await self.notifier.post(view.scope, channel_id, card)
 
         with service.sessions.begin() as s:
-            mark_reminder_posted(s, checklist_id, slot, ref or "", posted_at=service.clock())
-            if status.ready:
-                row = s.get(db.Checklist, checklist_id)
-                if row is not None:
-                    row.reminders_enabled = False  # for good: nothing is left to remind about
+            reminders.mark_reminder_posted(s, checklist_id, slot, ref or "", posted_at=service.clock())
         if status.ready:
+            service.stop_reminders_if_all_clear(checklist_id, status)  # the service decides; for good
             self._apply(checklist_id, None)
             log.info("Checklist %s is all clear; its reminders are now off", checklist_id)
             return Delivery(Outcome.ALL_CLEAR, slot, ref)

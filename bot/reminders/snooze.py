@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.checklist.errors import InputError, NotFoundError
+from bot.checklist.schedule import cron_trigger, fire_times, slot_of, zone
 from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor
-from bot.reminders.schedule import cron_trigger, fire_times, slot_of, zone
-from storage import models as db
+from storage.repositories import checklists, reminders
 
 SNOOZE_CLAIMANT_PREFIX = "snooze:"
 DEFAULT_PERIOD = timedelta(days=1)
@@ -62,7 +62,7 @@ def snooze_reminders(service: ChecklistService, checklist_id: int, actor: Actor,
     length = parse_period(period)
     now = service.clock()
     with service.sessions.begin() as s:
-        row = s.get(db.Checklist, checklist_id)
+        row = checklists.get_checklist(s, checklist_id)
         if row is None:
             raise NotFoundError("That checklist no longer exists. Type `start` to create one.")
         if not row.reminders_enabled or not row.reminder_schedule:
@@ -72,6 +72,6 @@ def snooze_reminders(service: ChecklistService, checklist_id: int, actor: Actor,
         # "Snooze 1 day" on Friday with weekday reminders still skips Monday's: at least the next one goes.
         skipped = fire_times(trigger, now, until=now + length) or fire_times(trigger, now, limit=1)
         for slot in skipped:
-            db.ReminderDelivery.claim(s, checklist_id, slot_of(slot), claimed_by=snooze_claimant(actor), now=now)
+            reminders.claim_reminder(s, checklist_id, slot_of(slot), claimed_by=snooze_claimant(actor), now=now)
         after = fire_times(trigger, skipped[-1], limit=1) if skipped else []
     return Snooze(actor, tuple(slot_of(t) for t in skipped), slot_of(after[0]) if after else None, tz)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded, stale_enable_date
-from checks.catalog._money import count
+from checks.money import count
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
 from checks.snapshot import FinaleProduct, Need, Snapshot

@@ -15,7 +15,7 @@ from decimal import Decimal
 from checks.answers import Answers
 from checks.catalog._common import day_before, first, not_loaded
 from checks.catalog._matching import key, matching_product, products_by_key
-from checks.catalog._money import ZERO, cents, count, money, plain_money, qty
+from checks.money import ZERO, cents, count, money, plain_money, qty
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
 from checks.snapshot import FinaleProduct, Need, QboAccount, QboItem, Ref, Snapshot, ValuationLine
@@ -174,6 +174,7 @@ def acknowledgement(todo: list[ToDeactivate], total: Decimal, currency: str, ans
     # Without the valuation report, values are estimated (and marked so) instead of failing the check.
     handles_failures=(Need.QBO_INVENTORY_VALUATION,),
     outcomes=OUTCOMES,
+    depends_on_enable_date=True,  # its summary says how the value is put back: a journal entry dated D-1, or none
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     company, items, accounts, products = (

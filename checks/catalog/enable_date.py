@@ -7,8 +7,10 @@ closed"). A blank date pushes the whole history, which is also before any closin
 
 from __future__ import annotations
 
+from datetime import date
+
 from checks.answers import Answers
-from checks.catalog._common import day_before, not_loaded
+from checks.catalog._common import day_before, not_loaded, show_date
 from checks.registry import Kind, register
 from checks.results import CheckResult, Pending, Status
 from checks.snapshot import Need, Snapshot
@@ -25,6 +27,25 @@ OUTCOMES = {
 }
 
 WHERE = "Finale: Application settings > Accounting > QuickBooks Online > Enable date"
+QBO_CLOSE_THE_BOOKS = "Settings > Account and settings > Advanced > Accounting > Close the books"
+
+
+def closed_period_problem(chosen: date | None, close: date | None) -> str | None:
+    """The rule "the enable date must be after QBO's closing date": why `chosen` breaks it, or None when it
+    holds. A blank date (None) pushes the whole history, the closed periods included."""
+    if close is None:
+        return None
+    if chosen is None:
+        return (
+            f"The books are closed through {close.isoformat()}, and a blank enable date pushes the whole history, "
+            "including the closed periods: QBO rejects those."
+        )
+    if chosen <= close:
+        return (
+            f"The books are closed through {close.isoformat()}, so the enable date {chosen.isoformat()} is too "
+            "early: QBO would reject what Finale pushes for the closed period."
+        )
+    return None
 
 
 @register(
@@ -38,6 +59,7 @@ WHERE = "Finale: Application settings > Accounting > QuickBooks Online > Enable 
     ),
     needs=(Need.QBO_COMPANY,),
     outcomes=OUTCOMES,
+    depends_on_enable_date=True,
 )
 def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     company = snapshot.company
@@ -58,21 +80,16 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             pending=Pending.ENABLE_DATE,
         )
     chosen = answers.enable_date
+    problem = closed_period_problem(chosen, close)
     if chosen is None:
-        if close is not None:
+        if problem is not None:
             return CheckResult(
                 slug=SLUG,
                 status=Status.FAIL,
-                summary=(
-                    "The enable date is blank, so Finale would push the whole history, including "
-                    "transactions "
-                    f"before QBO's closing date {close.isoformat()}; QBO rejects those."
-                ),
+                summary=problem,
                 hint=(
-                    f"Pick an enable date after {close.isoformat()}, or remove or move QBO's closing date "
-                    "(Settings > Account and settings > Advanced > Accounting > Close the books) if the "
-                    "whole "
-                    "history must go to QBO."
+                    f"Pick an enable date after {show_date(close)}, or remove or move QBO's closing date "
+                    f"({QBO_CLOSE_THE_BOOKS}) if the whole history must go to QBO."
                 ),
                 id="enable-date.F001",
                 pending=Pending.ENABLE_DATE,
@@ -97,19 +114,14 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             ),
             ack_key="blank",
         )
-    if close is not None and chosen <= close:
+    if problem is not None:
         return CheckResult(
             slug=SLUG,
             status=Status.FAIL,
-            summary=(
-                f"The enable date {chosen.isoformat()} is on or before QBO's closing date "
-                f"{close.isoformat()}: "
-                "QBO would reject what Finale pushes for the closed period."
-            ),
+            summary=problem,
             hint=(
-                f"Pick an enable date after {close.isoformat()}, or move QBO's closing date before "
-                f"{chosen.isoformat()} (Settings > Account and settings > Advanced > Accounting > Close the "
-                "books)."
+                f"Pick an enable date after {show_date(close)}, or move QBO's closing date before "
+                f"{chosen.isoformat()} ({QBO_CLOSE_THE_BOOKS})."
             ),
             id="enable-date.F002",
             pending=Pending.ENABLE_DATE,

@@ -13,7 +13,7 @@ from datetime import date
 from checks.answers import Answers
 from checks.catalog._common import digest, first, not_loaded, show_date, stale_enable_date
 from checks.catalog._matching import matching_product, products_by_key
-from checks.catalog._money import count
+from checks.money import count
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
 from checks.snapshot import ItemTransaction, Need, QboCompany, QboItem, Snapshot

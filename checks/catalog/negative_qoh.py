@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded
-from checks.catalog._money import ZERO, count, qty
+from checks.money import ZERO, count, qty
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Status
 from checks.snapshot import Need, Snapshot

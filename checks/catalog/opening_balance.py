@@ -14,8 +14,8 @@ from decimal import Decimal
 from checks.answers import Answers
 from checks.catalog._common import day_before, first, not_loaded
 from checks.catalog._matching import key
-from checks.catalog._money import ZERO, cents, count, money
 from checks.journal import AccountRef, draft_opening_balance_entry
+from checks.money import ZERO, cents, count, money
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
 from checks.snapshot import Need, QboAccount, Snapshot

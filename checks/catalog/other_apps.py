@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded, utc
 from checks.catalog._matching import base_name, key, loose_key, products_by_key, products_by_loose_key
-from checks.catalog._money import count
+from checks.money import count
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
 from checks.snapshot import FinaleProduct, Need, QboItem, Snapshot

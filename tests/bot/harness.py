@@ -25,7 +25,7 @@ from bot.conversation.intents import Intent
 from bot.demo import connect_sandbox
 from bot.settings import Settings, with_overrides
 from bot.sources import LiveSources
-from checks.catalog._money import money
+from checks.money import money
 from sandbox.company import SandboxCompany
 from sandbox.runtime import SandboxRuntime
 from storage import models as db

@@ -143,6 +143,22 @@ def test_secret_key_prints_a_usable_key(workdir: Path) -> None:
     assert run("secret-key").stdout != result.stdout
 
 
+def test_secret_key_new_prints_a_usable_key(workdir: Path) -> None:
+    result = run("secret-key", "new")
+    assert result.exit_code == 0
+    box = SecretBox(result.stdout.strip())
+    assert box.decrypt(box.encrypt("x")) == "x"
+
+
+def test_secret_key_rotate_without_a_key_says_what_to_set(workdir: Path) -> None:
+    before = sorted(workdir.rglob("*"))
+    result = run("secret-key", "rotate")
+    text = " ".join(result.stderr.split())
+    assert result.exit_code == 2
+    assert "PREFLIGHT_SECRET_KEY is not set" in text and "Nothing was changed" in text
+    assert sorted(workdir.rglob("*")) == before  # no database was opened
+
+
 def test_db_upgrade(workdir: Path) -> None:
     target = workdir / "upgrade" / "preflight.sqlite3"
     with pytest.MonkeyPatch.context() as mp:

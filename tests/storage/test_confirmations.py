@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repositories as repo
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import AppendOnlyError, Confirmation, ConfirmationKind, Platform
+from storage.repositories import checklists, confirmations
 
 SHOWN = (
     "Deactivating 3 inventory items moves $12,345.67 from Inventory Asset to Inventory Shrinkage. "
@@ -18,14 +18,14 @@ SHOWN = (
 
 
 def _checklist_id(session: Session) -> int:
-    workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
-    return repo.create_checklist(session, workspace, "C1").id
+    workspace = checklists.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
+    return checklists.create_checklist(session, workspace, "C1").id
 
 
 def _record_some(session: Session, checklist_id: int) -> list[Confirmation]:
     t0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
     return [
-        repo.record_confirmation(
+        confirmations.record_confirmation(
             session,
             checklist_id,
             slug="enable-date",
@@ -37,7 +37,7 @@ def _record_some(session: Session, checklist_id: int) -> list[Confirmation]:
             user_name="Zoë O'Brien",
             recorded_at=t0,
         ),
-        repo.record_confirmation(
+        confirmations.record_confirmation(
             session,
             checklist_id,
             slug="deactivation",
@@ -48,7 +48,7 @@ def _record_some(session: Session, checklist_id: int) -> list[Confirmation]:
             user_name='Sam "the CFO"',
             recorded_at=t0 + timedelta(minutes=1),
         ),
-        repo.record_confirmation(
+        confirmations.record_confirmation(
             session,
             checklist_id,
             slug="enable-date",
@@ -68,7 +68,7 @@ def test_record_and_list_in_order(sessions: sessionmaker[Session]) -> None:
         checklist_id = _checklist_id(session)
         _record_some(session, checklist_id)
     with sessions() as session:
-        rows = repo.list_confirmations(session, checklist_id)
+        rows = confirmations.list_confirmations(session, checklist_id)
         assert [(r.slug, r.value) for r in rows] == [
             ("enable-date", "2026-01-01"),
             ("deactivation", "12345.67"),
@@ -79,21 +79,16 @@ def test_record_and_list_in_order(sessions: sessionmaker[Session]) -> None:
         assert rows[0].user_name == "Zoë O'Brien"
         assert rows[0].recorded_at == datetime(2026, 1, 5, 9, tzinfo=UTC)
         assert rows[1].kind is ConfirmationKind.ACKNOWLEDGE
-        assert [r.value for r in repo.list_confirmations(session, checklist_id, slug="enable-date")] == [
-            "2026-01-01",
-            "2026-02-01",
-        ]
 
 
-def test_latest_answers_apply_withdrawals(sessions: sessionmaker[Session]) -> None:
+def test_standing_confirmations_apply_withdrawals(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         checklist_id = _checklist_id(session)
         first, ack, second = _record_some(session, checklist_id)
-        latest = repo.latest_answers_rows(session, checklist_id)
-        assert latest[("enable-date", "answer", "enable_date")].value == "2026-02-01"
-        assert latest[("deactivation", "acknowledge", None)].id == ack.id
+        standing = confirmations.standing_confirmations(session, checklist_id)
+        assert [r.id for r in standing] == [first.id, ack.id, second.id]
 
-        withdrawal = repo.record_confirmation(
+        withdrawal = confirmations.record_confirmation(
             session,
             checklist_id,
             slug="deactivation",
@@ -104,12 +99,9 @@ def test_latest_answers_apply_withdrawals(sessions: sessionmaker[Session]) -> No
             withdraws=ack,
         )
         assert withdrawal.withdraws_id == ack.id
-        latest = repo.latest_answers_rows(session, checklist_id)
-        assert ("deactivation", "acknowledge", None) not in latest
-        assert latest[("enable-date", "answer", "enable_date")].id == second.id
+        assert [r.id for r in confirmations.standing_confirmations(session, checklist_id)] == [first.id, second.id]
 
-        # Withdrawing the latest answer does not bring back the earlier one.
-        repo.record_confirmation(
+        confirmations.record_confirmation(
             session,
             checklist_id,
             slug="enable-date",
@@ -118,21 +110,23 @@ def test_latest_answers_apply_withdrawals(sessions: sessionmaker[Session]) -> No
             user_id="U1",
             withdraws=second.id,
         )
-        assert ("enable-date", "answer", "enable_date") not in repo.latest_answers_rows(session, checklist_id)
+        assert [r.id for r in confirmations.standing_confirmations(session, checklist_id)] == [first.id]
         # The log keeps everything.
-        assert len(repo.list_confirmations(session, checklist_id)) == 5
-        assert first.id in {r.id for r in repo.list_confirmations(session, checklist_id)}
+        assert len(confirmations.list_confirmations(session, checklist_id)) == 5
+        assert first.id in {r.id for r in confirmations.list_confirmations(session, checklist_id)}
 
 
 def test_withdrawal_must_name_its_target(session: Session) -> None:
     checklist_id = _checklist_id(session)
     with pytest.raises(ValueError):
-        repo.record_confirmation(session, checklist_id, slug="backup", kind="withdraw", user_id="U1")
-    row = repo.record_confirmation(session, checklist_id, slug="backup", kind="confirm", user_id="U1")
+        confirmations.record_confirmation(session, checklist_id, slug="backup", kind="withdraw", user_id="U1")
+    row = confirmations.record_confirmation(session, checklist_id, slug="backup", kind="confirm", user_id="U1")
     with pytest.raises(ValueError):
-        repo.record_confirmation(session, checklist_id, slug="backup", kind="confirm", user_id="U1", withdraws=row)
+        confirmations.record_confirmation(
+            session, checklist_id, slug="backup", kind="confirm", user_id="U1", withdraws=row
+        )
     with pytest.raises(ValueError):
-        repo.record_confirmation(session, checklist_id, slug="backup", kind="approve", user_id="U1")
+        confirmations.record_confirmation(session, checklist_id, slug="backup", kind="approve", user_id="U1")
 
 
 # --- Append-only, ORM level ---
@@ -143,12 +137,12 @@ def test_orm_refuses_to_change_a_confirmation(sessions: sessionmaker[Session]) -
         checklist_id = _checklist_id(session)
         _record_some(session, checklist_id)
     with sessions() as session:
-        row = repo.list_confirmations(session, checklist_id)[0]
+        row = confirmations.list_confirmations(session, checklist_id)[0]
         row.value = "2020-01-01"
         with pytest.raises(AppendOnlyError, match="append-only"):
             session.flush()
         session.rollback()
-        assert repo.list_confirmations(session, checklist_id)[0].value == "2026-01-01"
+        assert confirmations.list_confirmations(session, checklist_id)[0].value == "2026-01-01"
 
 
 def test_orm_refuses_to_delete_a_confirmation(sessions: sessionmaker[Session]) -> None:
@@ -156,7 +150,7 @@ def test_orm_refuses_to_delete_a_confirmation(sessions: sessionmaker[Session]) -
         checklist_id = _checklist_id(session)
         _record_some(session, checklist_id)
     with sessions() as session:
-        session.delete(repo.list_confirmations(session, checklist_id)[0])
+        session.delete(confirmations.list_confirmations(session, checklist_id)[0])
         with pytest.raises(AppendOnlyError):
             session.commit()
 
@@ -183,7 +177,7 @@ def test_orm_still_allows_appending_and_touching_other_rows(session: Session) ->
     session.refresh(row)  # loading again is not a change
     row.value = row.value  # nor is setting the same value
     session.flush()
-    repo.update_checklist(session, checklist_id, company_label="Acme (renamed)")
+    checklists.update_checklist(session, checklist_id, company_label="Acme (renamed)")
     session.commit()
 
 

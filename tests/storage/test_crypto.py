@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings import get_settings
 from storage.crypto import (
     MissingSecretKeyError,
     SecretBox,
@@ -77,31 +74,13 @@ def test_an_empty_key_is_refused() -> None:
         SecretBox(" , ")
 
 
-def test_missing_key_tells_what_to_set_and_how_to_generate_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_key_tells_what_to_set_and_how_to_generate_one(monkeypatch: pytest.MonkeyPatch) -> None:
     set_secret_box(None)
-    monkeypatch.delenv("PREFLIGHT_SECRET_KEY", raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env around
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(MissingSecretKeyError) as caught:
-            get_secret_box()
-        assert "PREFLIGHT_SECRET_KEY" in str(caught.value)
-        assert "preflight secret-key" in str(caught.value)
-    finally:
-        get_settings.cache_clear()
-
-
-def test_key_is_read_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    key = generate_key()
-    set_secret_box(None)
-    monkeypatch.setenv("PREFLIGHT_SECRET_KEY", key)
-    get_settings.cache_clear()
-    try:
-        token = get_secret_box().encrypt("finale-api-secret")
-        assert SecretBox(key).decrypt(token) == "finale-api-secret"
-    finally:
-        get_settings.cache_clear()
+    monkeypatch.setenv("PREFLIGHT_SECRET_KEY", generate_key())  # storage never reads the setting itself
+    with pytest.raises(MissingSecretKeyError) as caught:
+        get_secret_box()
+    assert "PREFLIGHT_SECRET_KEY" in str(caught.value)
+    assert "preflight secret-key" in str(caught.value)
 
 
 def test_repr_never_shows_keys() -> None:

@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repositories as repo
 from storage.crypto import (
     MissingSecretKeyError,
     SecretBox,
@@ -16,6 +15,7 @@ from storage.crypto import (
     set_secret_box,
 )
 from storage.models import Checklist, Connection, ConnectionKind, Platform
+from storage.repositories import checklists, connections, oauth_state
 
 ACCESS = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4Q0JDLUhTMjU2In0..access-token-plaintext"
 REFRESH = "AB11700000000refresh-token-plaintext"
@@ -24,12 +24,12 @@ API_SECRET = "finale-api-secret-plaintext"
 
 
 def _checklist(session: Session) -> Checklist:
-    workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
-    return repo.create_checklist(session, workspace, "C1", company_label="Acme Inc")
+    workspace = checklists.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
+    return checklists.create_checklist(session, workspace, "C1", company_label="Acme Inc")
 
 
 def _save_both(session: Session, checklist_id: int) -> None:
-    repo.save_connection(
+    connections.save_connection(
         session,
         checklist_id,
         ConnectionKind.QBO,
@@ -40,7 +40,7 @@ def _save_both(session: Session, checklist_id: int) -> None:
         company_name="Acme Inc",
         connected_by="U1",
     )
-    repo.save_connection(
+    connections.save_connection(
         session,
         checklist_id,
         ConnectionKind.FINALE,
@@ -68,8 +68,8 @@ def test_raw_rows_hold_ciphertext_and_reads_give_plaintext(sessions: sessionmake
     assert all(value is None or str(value).startswith("gAAAAA") for row in rows for value in row)
 
     with sessions() as session:
-        qbo = repo.get_connection(session, checklist_id, "qbo")
-        finale = repo.get_connection(session, checklist_id, ConnectionKind.FINALE)
+        qbo = connections.get_connection(session, checklist_id, "qbo")
+        finale = connections.get_connection(session, checklist_id, ConnectionKind.FINALE)
         assert qbo is not None and finale is not None
         assert (qbo.access_token, qbo.refresh_token) == (ACCESS, REFRESH)
         assert qbo.access_token_expires_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -83,14 +83,14 @@ def test_repr_hides_secrets(sessions: sessionmaker[Session]) -> None:
         _save_both(session, checklist_id)
     with sessions() as session:
         for kind in ConnectionKind:
-            connection = repo.get_connection(session, checklist_id, kind)
+            connection = connections.get_connection(session, checklist_id, kind)
             text = repr(connection)
             assert "<hidden>" in text
             for secret in (ACCESS, REFRESH, API_KEY, API_SECRET):
                 assert secret not in text
-        qbo = repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+        qbo = connections.get_connection(session, checklist_id, ConnectionKind.QBO)
         assert "realm_id='9130'" in repr(qbo)
-        state = repo.create_oauth_state(session, workspace_id=1, checklist_id=checklist_id, user_id="U1")
+        state = oauth_state.create_oauth_state(session, workspace_id=1, checklist_id=checklist_id, user_id="U1")
         assert state.state not in repr(state)
 
 
@@ -100,7 +100,7 @@ def test_wrong_key_gives_a_clear_error(sessions: sessionmaker[Session]) -> None:
         _save_both(session, checklist_id)
     set_secret_box(SecretBox(generate_key()))
     with sessions() as session, pytest.raises(SecretDecryptionError, match="PREFLIGHT_SECRET_KEY"):
-        repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+        connections.get_connection(session, checklist_id, ConnectionKind.QBO)
 
 
 def test_missing_key_refuses_to_store_secrets(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +113,7 @@ def test_missing_key_refuses_to_store_secrets(sessions: sessionmaker[Session], m
     get_settings.cache_clear()
     try:
         with sessions() as session, pytest.raises(MissingSecretKeyError, match="preflight secret-key"):
-            repo.save_connection(session, checklist_id, ConnectionKind.QBO, access_token=ACCESS)
+            connections.save_connection(session, checklist_id, ConnectionKind.QBO, access_token=ACCESS)
     finally:
         get_settings.cache_clear()
 
@@ -126,48 +126,26 @@ def test_update_qbo_tokens_commits_at_once(sessions: sessionmaker[Session]) -> N
     expires = datetime.now(UTC) + timedelta(hours=1)
     with sessions() as caller:
         caller.execute(sa.select(Connection)).all()  # the caller is mid-work in its own transaction
-        repo.update_qbo_tokens(
+        assert connections.update_qbo_tokens(
             sessions,
             checklist_id,
             access_token="new-access",
             refresh_token="new-refresh",
             access_token_expires_at=expires,
-            refresh_token_expires_at=expires + timedelta(days=100),
         )
         caller.rollback()  # whatever happens to the caller, the rotated token is kept
 
     with sessions() as session:
-        qbo = repo.get_connection(session, checklist_id, ConnectionKind.QBO)
+        qbo = connections.get_connection(session, checklist_id, ConnectionKind.QBO)
         assert qbo is not None
         assert (qbo.access_token, qbo.refresh_token) == ("new-access", "new-refresh")
         assert qbo.access_token_expires_at == expires
-        assert qbo.refresh_token_expires_at == expires + timedelta(days=100)
 
 
 def test_update_qbo_tokens_without_a_connection(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         checklist_id = _checklist(session).id
-    with pytest.raises(LookupError):
-        repo.update_qbo_tokens(sessions, checklist_id, access_token="a", refresh_token="r")
-
-
-def test_key_rotation_reencrypts_every_secret(sessions: sessionmaker[Session], engine: Engine) -> None:
-    old_key, new_key = generate_key(), generate_key()
-    set_secret_box(SecretBox(old_key))
-    with sessions.begin() as session:
-        checklist_id = _checklist(session).id
-        _save_both(session, checklist_id)
-
-    set_secret_box(SecretBox([new_key, old_key]))
-    with sessions.begin() as session:
-        assert repo.rotate_secrets(session) == 2
-
-    set_secret_box(SecretBox(new_key))  # the old key is gone
-    with sessions() as session:
-        qbo = repo.get_connection(session, checklist_id, ConnectionKind.QBO)
-        finale = repo.get_connection(session, checklist_id, ConnectionKind.FINALE)
-        assert qbo is not None and finale is not None
-        assert (qbo.refresh_token, finale.api_secret) == (REFRESH, API_SECRET)
+    assert not connections.update_qbo_tokens(sessions, checklist_id, access_token="a", refresh_token="r")
 
 
 def test_a_failed_statement_never_shows_the_secrets_it_carried(

@@ -6,17 +6,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repositories as repo
 from storage.db import make_engine, session_factory
 from storage.models import OAuthState, Platform, ReminderDelivery
+from storage.repositories import checklists, oauth_state, reminders
 
 SLOT = datetime(2026, 1, 12, 14, 0, tzinfo=UTC)
 
 
 def _checklist(sessions: sessionmaker[Session]) -> tuple[int, int]:
     with sessions.begin() as session:
-        workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
-        checklist = repo.create_checklist(session, workspace, "C1")
+        workspace = checklists.get_or_create_workspace(session, Platform.SLACK, "T1", "Acme")
+        checklist = checklists.create_checklist(session, workspace, "C1")
         return workspace.id, checklist.id
 
 
@@ -26,11 +26,11 @@ def _checklist(sessions: sessionmaker[Session]) -> tuple[int, int]:
 def test_claiming_a_slot_twice(sessions: sessionmaker[Session]) -> None:
     _, checklist_id = _checklist(sessions)
     with sessions.begin() as session:
-        assert repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-a")
+        assert reminders.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-a")
     with sessions.begin() as session:
-        assert not repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-b")
+        assert not reminders.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-b")
         # The session stays usable after losing a claim (no aborted transaction).
-        assert repo.claim_reminder(session, checklist_id, SLOT + timedelta(days=1))
+        assert reminders.claim_reminder(session, checklist_id, SLOT + timedelta(days=1))
     with sessions() as session:
         rows = session.query(ReminderDelivery).order_by(ReminderDelivery.slot).all()
         assert [(r.slot, r.claimed_by) for r in rows][0] == (SLOT, "replica-a")
@@ -42,8 +42,8 @@ def test_the_same_instant_in_another_zone_is_the_same_slot(sessions: sessionmake
     from zoneinfo import ZoneInfo
 
     with sessions.begin() as session:
-        assert repo.claim_reminder(session, checklist_id, SLOT)
-        assert not repo.claim_reminder(session, checklist_id, SLOT.astimezone(ZoneInfo("America/New_York")))
+        assert reminders.claim_reminder(session, checklist_id, SLOT)
+        assert not reminders.claim_reminder(session, checklist_id, SLOT.astimezone(ZoneInfo("America/New_York")))
 
 
 def test_claims_from_two_engines(migrated_url: str, sessions: sessionmaker[Session]) -> None:
@@ -51,9 +51,9 @@ def test_claims_from_two_engines(migrated_url: str, sessions: sessionmaker[Sessi
     other_engine = make_engine(migrated_url)  # another replica
     try:
         with sessions.begin() as session:
-            assert repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-a")
+            assert reminders.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-a")
         with session_factory(other_engine).begin() as session:
-            assert not repo.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-b")
+            assert not reminders.claim_reminder(session, checklist_id, SLOT, claimed_by="replica-b")
     finally:
         other_engine.dispose()
 
@@ -70,7 +70,7 @@ def test_concurrent_claims_only_one_wins(migrated_url: str, sessions: sessionmak
         try:
             barrier.wait()
             with session_factory(engine).begin() as session:
-                won = repo.claim_reminder(session, checklist_id, SLOT, claimed_by=name)
+                won = reminders.claim_reminder(session, checklist_id, SLOT, claimed_by=name)
             with lock:
                 outcomes.append(won)
         except BaseException as error:  # reported below
@@ -94,8 +94,8 @@ def test_concurrent_claims_only_one_wins(migrated_url: str, sessions: sessionmak
 def test_mark_posted(sessions: sessionmaker[Session]) -> None:
     _, checklist_id = _checklist(sessions)
     with sessions.begin() as session:
-        assert repo.claim_reminder(session, checklist_id, SLOT)
-        repo.mark_reminder_posted(session, checklist_id, SLOT, "C1:1736690400.000100")
+        assert reminders.claim_reminder(session, checklist_id, SLOT)
+        reminders.mark_reminder_posted(session, checklist_id, SLOT, "C1:1736690400.000100")
     with sessions() as session:
         delivery = session.query(ReminderDelivery).one()
         assert delivery.message_ref == "C1:1736690400.000100"
@@ -109,7 +109,7 @@ def test_oauth_state_is_single_use(sessions: sessionmaker[Session]) -> None:
     workspace_id, checklist_id = _checklist(sessions)
     now = datetime(2026, 1, 12, 10, tzinfo=UTC)
     with sessions.begin() as session:
-        state = repo.create_oauth_state(
+        state = oauth_state.create_oauth_state(
             session,
             workspace_id=workspace_id,
             checklist_id=checklist_id,
@@ -119,7 +119,7 @@ def test_oauth_state_is_single_use(sessions: sessionmaker[Session]) -> None:
         ).state
     assert len(state) >= 40
     with sessions.begin() as session:
-        consumed = repo.consume_oauth_state(session, state, now + timedelta(minutes=1))
+        consumed = oauth_state.consume_oauth_state(session, state, now + timedelta(minutes=1))
         assert consumed is not None
         assert (consumed.workspace_id, consumed.checklist_id, consumed.user_id) == (
             workspace_id,
@@ -129,19 +129,21 @@ def test_oauth_state_is_single_use(sessions: sessionmaker[Session]) -> None:
         assert consumed.context == {"channel": "C1", "ts": "1.2"}
         assert consumed.consumed_at == now + timedelta(minutes=1)
     with sessions.begin() as session:
-        assert repo.consume_oauth_state(session, state, now + timedelta(minutes=2)) is None
+        assert oauth_state.consume_oauth_state(session, state, now + timedelta(minutes=2)) is None
 
 
 def test_oauth_state_single_use_across_engines(migrated_url: str, sessions: sessionmaker[Session]) -> None:
     workspace_id, checklist_id = _checklist(sessions)
     with sessions.begin() as session:
-        state = repo.create_oauth_state(session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1")
+        state = oauth_state.create_oauth_state(
+            session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1"
+        )
     other = make_engine(migrated_url)
     try:
         with sessions.begin() as session:
-            assert OAuthState.consume(session, state.state, datetime.now(UTC)) is not None
+            assert oauth_state.consume_oauth_state(session, state.state, datetime.now(UTC)) is not None
         with session_factory(other).begin() as session:
-            assert OAuthState.consume(session, state.state, datetime.now(UTC)) is None
+            assert oauth_state.consume_oauth_state(session, state.state, datetime.now(UTC)) is None
     finally:
         other.dispose()
 
@@ -150,27 +152,29 @@ def test_oauth_state_expires(sessions: sessionmaker[Session]) -> None:
     workspace_id, checklist_id = _checklist(sessions)
     now = datetime(2026, 1, 12, 10, tzinfo=UTC)
     with sessions.begin() as session:
-        state = repo.create_oauth_state(
+        state = oauth_state.create_oauth_state(
             session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1", now=now
         ).state
     with sessions.begin() as session:
-        assert repo.consume_oauth_state(session, state, now + timedelta(minutes=10)) is None
-        assert repo.consume_oauth_state(session, state, now + timedelta(hours=1)) is None
+        assert oauth_state.consume_oauth_state(session, state, now + timedelta(minutes=10)) is None
+        assert oauth_state.consume_oauth_state(session, state, now + timedelta(hours=1)) is None
     with sessions() as session:
         assert session.query(OAuthState).one().consumed_at is None
 
 
 def test_unknown_oauth_state(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        assert repo.consume_oauth_state(session, "no-such-state") is None
-        assert repo.consume_oauth_state(session, "' OR 1=1 --") is None
+        assert oauth_state.consume_oauth_state(session, "no-such-state") is None
+        assert oauth_state.consume_oauth_state(session, "' OR 1=1 --") is None
 
 
 def test_oauth_states_are_unique_and_random(sessions: sessionmaker[Session]) -> None:
     workspace_id, checklist_id = _checklist(sessions)
     with sessions.begin() as session:
         states = {
-            repo.create_oauth_state(session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1").state
+            oauth_state.create_oauth_state(
+                session, workspace_id=workspace_id, checklist_id=checklist_id, user_id="U1"
+            ).state
             for _ in range(20)
         }
     assert len(states) == 20

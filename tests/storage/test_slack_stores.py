@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import Engine
 
-from storage import repositories as repo
 from storage.crypto import SecretBox, generate_key, set_secret_box
 from storage.db import make_async_engine, session_factory, upgrade
+from storage.repositories.secrets import rotate_secrets
 from storage.slack_stores import (
     AsyncEncryptedInstallationStore,
     EncryptedInstallationStore,
@@ -118,7 +118,7 @@ def test_key_rotation_covers_slack_tokens(engine: Engine) -> None:
 
     set_secret_box(SecretBox([new_key, old_key]))
     with session_factory(engine).begin() as session:
-        assert repo.rotate_secrets(session) == 2  # the installation row and the bot row
+        assert rotate_secrets(session) == 6  # the installation's four tokens and the bot's two
 
     set_secret_box(SecretBox(new_key))
     found = store.find_installation(enterprise_id=None, team_id="T111", user_id="U111")

@@ -376,7 +376,7 @@ async def test_changing_the_enable_date_appends_and_withdraws_the_old_balance(ha
 
     second = (first + timedelta(days=32)).replace(day=1)
     reopened = await h.service.set_enable_date(cid, CONTROLLER, second)
-    assert set(reopened) == {"inventory-items", "average-cost", "revenue-invoices", "opening-balance"}
+    assert set(reopened) == {"deactivation", "inventory-items", "average-cost", "revenue-invoices", "opening-balance"}
     log_after = h.db_state()["confirmations"]
     assert log_after[: len(log_before)] == log_before  # nothing updated, nothing deleted
     added = log_after[len(log_before) :]

@@ -24,7 +24,7 @@ from checks.results import Pending, Status
 from handlers.console.notifier import ConsoleNotifier
 from sandbox.runtime import FIXES
 from storage import models as db
-from storage.repositories import update_checklist
+from storage.repositories.checklists import update_checklist
 from tests.bot.harness import OWNER, SCOPE, STRANGER, Harness, card_text, reply_text
 from tests.bot.reminders.conftest import Channel
 

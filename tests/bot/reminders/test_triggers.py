@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminders.schedule import cron_trigger, fire_times, is_fire_time, parse_schedule, slot_of, zone
+from bot.checklist.schedule import cron_trigger, fire_times, is_fire_time, parse_schedule, slot_of, zone
 
 LA = ZoneInfo("America/Los_Angeles")
 

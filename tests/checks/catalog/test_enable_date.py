@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from checks.catalog.enable_date import closed_period_problem
 from checks.results import Pending, Status
 from tests.checks.factories import answers, company, run, snapshot
 
@@ -63,3 +64,17 @@ def test_no_close_date_and_a_first_of_month_passes() -> None:
     result = run(SLUG, snapshot(company=company()), answers(enable_date=date(2020, 1, 1), enable_date_decided=True))
     assert result.status is Status.PASS and result.id == "enable-date.I001"
     assert "no closing date" in result.summary
+
+
+def test_the_closed_period_rule_is_one_function() -> None:
+    close = date(2025, 12, 31)
+    assert closed_period_problem(date(2026, 1, 1), close) is None
+    assert closed_period_problem(None, None) is None and closed_period_problem(date(2020, 1, 1), None) is None
+    on_close = closed_period_problem(close, close)
+    assert on_close is not None and "closed through 2025-12-31" in on_close and "2025-12-31 is too early" in on_close
+    blank = closed_period_problem(None, close)
+    assert blank is not None and "whole history" in blank
+    # The check says the same.
+    snap = snapshot(company=company(book_close_date=close))
+    assert run(SLUG, snap, answers(enable_date=close, enable_date_decided=True)).summary == on_close
+    assert run(SLUG, snap, answers(enable_date=None, enable_date_decided=True)).summary == blank

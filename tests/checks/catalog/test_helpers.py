@@ -4,7 +4,7 @@ import unicodedata
 from decimal import Decimal
 
 from checks.catalog._matching import base_name, key, matching_product, product_index
-from checks.catalog._money import money, plain_money, qty
+from checks.money import money, plain_money, qty
 from tests.checks.factories import item, product
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.app import Core
 from bot.checklist.views import Actor
 from bot.demo import DEMO_SCOPE, DemoConversation, sandbox_command
-from checks.catalog._money import money
+from checks.money import money
 from handlers.console.chat import ConsoleChat, LineSource, script_lines
 from handlers.console.demo import switch_user
 from tests.bot.harness import OWNER, Harness

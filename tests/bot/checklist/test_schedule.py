@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.checklist.errors import InputError
-from bot.reminders.schedule import HELP, describe, parse_schedule
+from bot.checklist.schedule import HELP, describe, parse_schedule
 
 
 @pytest.mark.parametrize(

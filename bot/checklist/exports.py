@@ -1,0 +1,23 @@
+"""What a checklist hands over as files or text: the deactivation list and the opening-balance entry."""
+
+from __future__ import annotations
+
+from bot.checklist.status import StatusReads
+from checks import export as check_export
+from checks.results import Status
+
+
+class Exports(StatusReads):
+    def deactivation_csv(self, checklist_id: int) -> bytes | None:
+        result = self.status(checklist_id).results.get("deactivation")
+        if result is None or not result.findings:
+            return None
+        return check_export.deactivation_csv(result)
+
+    def journal_entry(self, checklist_id: int) -> str | None:
+        """The opening-balance entry drafted by the last check, as text; None when none is needed."""
+        result = self.status(checklist_id).results.get("opening-balance")
+        if result is None or result.status is not Status.FAIL:
+            return None
+        entry = next((f for f in result.findings if f.kind == "journal_entry"), None)
+        return entry.detail if entry else None
