@@ -377,6 +377,19 @@ class ConversationReference(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class Download(Base):
+    """A file handed out through a short-lived link (surfaces that cannot attach files, such as Teams)."""
+
+    __tablename__ = "downloads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random; the link carries it encrypted
+    filename: Mapped[str] = mapped_column(String(255))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class OAuthState(Base):
     """The `state` of Preflight's own QBO connect flow: random, single use, expiring."""
 

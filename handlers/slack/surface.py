@@ -29,7 +29,7 @@ from handlers.slack.directory import ChannelDirectory, UserDirectory
 from handlers.slack.home import build_home
 from handlers.slack.middleware import CONTEXT_KEY, SeenEvents
 from handlers.slack.origin import PLATFORM, Origin
-from handlers.slack.tasks import BackgroundTasks
+from bot.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 

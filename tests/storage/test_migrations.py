@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.orm import Session
 
-from storage import repositories as repo
+from storage.repositories import checklists as repo
 from storage.db import alembic_config, current_revision, head_revision, make_engine, normalize_url, upgrade
 from storage.models import Base, CheckResultRecord, CheckRun, Platform
 
@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "reminder_deliveries",
     "conversation_references",
     "oauth_states",
+    "downloads",
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",
@@ -38,7 +39,7 @@ EXPECTED_TABLES = {
 def test_upgrade_from_scratch_creates_every_table(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0002_check_result_ids"
+    assert current_revision(db_url) == head_revision() == "0006_downloads"
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
