@@ -1,8 +1,8 @@
 """Work that goes on after a chat platform has its acknowledgement.
 
-Slack wants an answer within 3 seconds and Teams within a few; checks take longer. Listeners ack at once and hand the rest to
-`BackgroundTasks`, which keeps a reference to every task (asyncio only keeps weak ones), logs failures
-that escaped, and lets shutdown and tests wait until everything has finished.
+Slack wants an answer within 3 seconds and Teams within a few; checks take longer. Listeners ack at once
+and hand the rest to `BackgroundTasks`, which keeps a reference to every task (asyncio only keeps weak
+ones), logs failures that escaped, and lets shutdown and tests wait until everything has finished.
 """
 
 from __future__ import annotations

@@ -23,13 +23,13 @@ from bot.checklist.views import Actor, ChecklistView
 from bot.conversation import messages as m
 from bot.conversation.intents import Intent
 from bot.conversation.turn import Turn
+from bot.tasks import BackgroundTasks
 from handlers.slack import texts
 from handlers.slack.delivery import SlackDelivery
 from handlers.slack.directory import ChannelDirectory, UserDirectory
 from handlers.slack.home import build_home
 from handlers.slack.middleware import CONTEXT_KEY, SeenEvents
 from handlers.slack.origin import PLATFORM, Origin
-from bot.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
