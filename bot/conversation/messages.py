@@ -81,6 +81,25 @@ def form_errors_card(form_id: str, context: str, errors: dict[str, str]) -> Card
     )
 
 
+def welcome_card() -> Card:
+    """What Preflight says when it is added to a team or chat."""
+    text = (
+        "I check everything that must hold before Finale Inventory starts pushing into QuickBooks Online: admin "
+        "access, inventory items, the enable date, average costs, stock, invoices, the opening balance and a "
+        "backup. Once Finale pushes, there is no undo, so we clear every step first.\n"
+        "- **start** creates this conversation's checklist (you become its first owner)\n"
+        "- **help** lists every command"
+    )
+    return Card(
+        blocks=(
+            Header("Preflight for Finale → QuickBooks Online"),
+            Text(text),
+            Actions((Button("Start the checklist", "start", style=Style.PRIMARY), Button("Help", "help"))),
+        ),
+        fallback="Preflight is here. Type start to create this conversation's checklist.",
+    )
+
+
 def owners_card(text: str) -> Card:
     """Who the owners are (or why a person could not be added), with the button that adds one."""
     return Card(
