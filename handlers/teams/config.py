@@ -39,7 +39,9 @@ def bot_config(settings: Settings) -> BotConfig:
     return BotConfig(
         APP_ID=settings.microsoft_app_id,
         APP_PASSWORD=password,
-        APP_TYPE=settings.microsoft_app_type,
+        # botbuilder checks the credentials of SingleTenant and managed identity at start; with no app id
+        # (local mode) only its default type leaves authentication off.
+        APP_TYPE=settings.microsoft_app_type if settings.microsoft_app_id else "MultiTenant",
         APP_TENANTID=settings.microsoft_app_tenant_id,
         TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=metadata,
         TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=metadata,

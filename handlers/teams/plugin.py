@@ -36,6 +36,7 @@ class TeamsPlugin:
 
     def add_commands(self, cli: typer.Typer) -> None:
         cli.command("teams-package")(teams_package)
+        cli.command("teams-demo")(teams_demo)
 
 
 def teams_package(
@@ -58,3 +59,42 @@ def teams_package(
         raise typer.Exit(2) from None
     output.write_bytes(content)
     typer.echo(f"Wrote {output} ({len(content)} bytes). Upload it in Teams: Apps > Manage your apps > Upload an app.")
+
+
+def teams_demo(
+    port: Annotated[int, typer.Option(help="Port of /api/messages.")] = 3978,
+) -> None:
+    """Serve the sandbox company to Microsoft 365 Agents Playground (Teams local mode, this machine only)."""
+    import logging
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from aiohttp import web
+
+    from bot.app import build_core
+    from bot.cli import load_settings
+    from bot.demo import DemoConversation, demo_settings
+    from bot.server import create_app
+    from bot.settings import with_overrides
+    from bot.sources import LiveSources
+    from handlers.teams.config import bot_config
+    from handlers.teams.surface import TeamsSurface
+    from sandbox.generate import demo_company
+    from sandbox.runtime import SandboxRuntime
+
+    logging.basicConfig(level=logging.WARNING)
+    base = load_settings()
+    today = datetime.now(ZoneInfo(base.timezone)).date()
+    with SandboxRuntime(demo_company(today)) as runtime:
+        local = {"teams_enabled": True, "microsoft_app_id": "", "public_url": f"http://127.0.0.1:{port}"}
+        settings = with_overrides(demo_settings(base, runtime), local)
+        core = build_core(settings, LiveSources(settings))
+        # A new checklist is connected to the sandbox company at once, as in `preflight demo`.
+        core.conversation = DemoConversation(core, runtime)
+        surface = TeamsSurface(core, bot_config(settings), settings.public_url)
+        typer.echo(
+            f"Preflight for Teams (local mode) on http://127.0.0.1:{port}/api/messages with the sandbox company "
+            f"“{runtime.company.qbo.company_name}”. In another terminal:\n"
+            f"  npx @microsoft/m365agentsplayground -e http://127.0.0.1:{port}/api/messages -c msteams"
+        )
+        web.run_app(create_app(core, [surface]), host="127.0.0.1", port=port, print=None)
