@@ -24,15 +24,9 @@ from bot.checklist.views import Actor
 from bot.conversation.messages import UNEXPECTED, notice
 from handlers.slack import texts
 from handlers.slack.directory import UserDirectory
+from handlers.slack.modals import render_modal
 from handlers.slack.origin import FormMetadata, Origin
-from handlers.slack.render import (
-    MESSAGE_MAX_BLOCKS,
-    fallback_text,
-    file_uploads,
-    render_blocks,
-    render_message,
-    render_modal,
-)
+from handlers.slack.render import MESSAGE_MAX_BLOCKS, fallback_text, file_uploads, render_blocks, render_message
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checklist.views import Actor
 from bot.conversation.intents import Intent
+from handlers.slack.modals import form_errors_response, form_id_of
 from handlers.slack.origin import FormMetadata, from_view
-from handlers.slack.render import form_errors_response, form_id_of
 from handlers.slack.surface import SlackSurface
 
 log = logging.getLogger(__name__)
