@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from bot.checklist.views import ScopeKey
 from bot.reminders.scheduler import Reminders
 from checks.registry import registry
-from tests.handlers.teams.conftest import DANA, PLACE, RAJ, Message, TeamsHarness
+from tests.handlers.teams.conftest import DANA, PLACE, RAJ, Message, TeamsHarness, texts
 
 TITLES = {spec.slug: spec.title for spec in registry.all()}
 FIXES = {
@@ -138,8 +138,11 @@ async def test_full_walk_of_the_demo_company_through_teams(harness: TeamsHarness
         assert response.status == 200
         assert (await response.read()).count(b"\n") >= 13
 
-    # Every card Preflight sent validated against Adaptive Cards 1.5 (the stand-in refuses others with 400).
-    assert all(r.kind != "rejected" for r in h.records())
+    # Slow work showed "Checking…" first, in place of the pressed card, and every "Checking…" was replaced.
+    shown = [" ".join(texts(card)) for r in h.records() if r.kind in ("reply", "update") for card in r.cards]
+    assert any(text.startswith("Checking") for text in shown)
+    assert any(r.kind == "update" for r in h.records())
+    assert not [m.text for m in h.messages() if m.text.startswith("Checking")]
 
 
 async def test_a_reminder_reaches_the_channel_proactively(harness: TeamsHarness) -> None:
