@@ -29,6 +29,13 @@ SANDBOX_CLIENT_SECRET = "preflight-sandbox-secret"  # the simulator's own, not a
 FIXES = ("deactivate", "unknown-items", "stock", "costs", "invoices", "journal")
 
 
+class Planted:
+    """The default of `fix(enable_date=...)`: the sandbox company's own planned enable date."""
+
+
+PLANTED = Planted()
+
+
 @dataclass(frozen=True)
 class FinaleAccess:
     base_url: str
@@ -131,8 +138,11 @@ class SandboxRuntime:
 
     # ------------------------------------------------------------ what a person would do
 
-    def fix(self, what: str, *, today: date | None = None) -> str:
-        """Clear one kind of planted problem; returns what was done, in a sentence."""
+    def fix(self, what: str, *, today: date | None = None, enable_date: date | None | Planted = PLANTED) -> str:
+        """Clear one kind of planted problem; returns what was done, in a sentence.
+
+        `enable_date` is the date the owner chose (None: blank, push the whole history); the fixes that depend
+        on it (costs, invoices, journal) follow it. Left out, they follow the sandbox company's planned date."""
         handlers = {
             "deactivate": self._deactivate_matching,
             "unknown-items": self._deactivate_unknown,
@@ -143,7 +153,8 @@ class SandboxRuntime:
         }
         if what not in handlers:
             raise ValueError(f"unknown fix {what!r}; one of {', '.join(FIXES)}")
-        return handlers[what](today or date.today())
+        enable = self.enable_date if isinstance(enable_date, Planted) else enable_date
+        return handlers[what](today or date.today(), enable)
 
     def _qbo(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         access, _refresh, _ = self.qbo_tokens()
@@ -171,12 +182,12 @@ class SandboxRuntime:
             done += 1
         return done
 
-    def _deactivate_matching(self, today: date) -> str:
+    def _deactivate_matching(self, today: date, enable: date | None) -> str:
         ids = [str(i["id"]) for i in self.planted_list("items_to_deactivate")]
         count = self._set_inactive(ids)
         return f"Made {count} QBO inventory items inactive (QBO moved their value to Inventory Shrinkage)."
 
-    def _deactivate_unknown(self, today: date) -> str:
+    def _deactivate_unknown(self, today: date, enable: date | None) -> str:
         ids = [
             str(i["id"])
             for key in ("inventory_items_not_in_finale_fail", "inventory_items_not_in_finale_warn")
@@ -185,7 +196,7 @@ class SandboxRuntime:
         count = self._set_inactive(ids)
         return f"Made {count} QBO inventory items that Finale does not know inactive."
 
-    def _fix_stock(self, today: date) -> str:
+    def _fix_stock(self, today: date, enable: date | None) -> str:
         account = self.company.finale
         sums: dict[tuple[str, str], Decimal] = {}
         for row in account.stock:
@@ -201,8 +212,7 @@ class SandboxRuntime:
         self.finale_state.invalidate()
         return f"Recorded stock takes for {fixed} product/sublocation pairs with negative stock."
 
-    def _fix_costs(self, today: date) -> str:
-        enable = self.enable_date
+    def _fix_costs(self, today: date, enable: date | None) -> str:
         fixed = 0
         for product in self.company.finale.products:
             missing = product.average_cost is None or product.average_cost <= 0
@@ -218,9 +228,8 @@ class SandboxRuntime:
         self.finale_state.invalidate()
         return f"Entered an Average Cost Change for {fixed} products."
 
-    def _post_invoices(self, today: date) -> str:
+    def _post_invoices(self, today: date, enable: date | None) -> str:
         account = self.company.finale
-        enable = self.enable_date
         posted = 0
         next_id = max((int(i.invoice_id) for i in account.invoices if i.invoice_id.isdigit()), default=100000) + 1
         for order in account.orders:
@@ -236,10 +245,9 @@ class SandboxRuntime:
         self.finale_state.invalidate()
         return f"Posted {posted} invoices for completed sales orders."
 
-    def _post_opening_entry(self, today: date) -> str:
-        enable = self.enable_date
+    def _post_opening_entry(self, today: date, enable: date | None) -> str:
         if enable is None:
-            return "No enable date is planted; nothing to post."
+            return "The enable date is blank (Finale pushes the whole history): there is no opening entry to post."
         d1 = enable - timedelta(days=1)
         qbo_total = sum(
             (

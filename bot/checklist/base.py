@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.checklist import inputs
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory
 from bot.checklist.errors import NotFoundError, NotOwnerError
 from bot.checklist.shared_reads import SharedReads
@@ -134,6 +135,9 @@ class ServiceBase:
         *,
         withdraws: int | None = None,
     ) -> None:
+        # Whatever the command, nothing unstorable reaches the log (PostgreSQL refuses NUL bytes).
+        inputs.require_text(value, field)
+        inputs.require_text(shown_text, field)
         confirmations.record_confirmation(
             s,
             checklist_id,

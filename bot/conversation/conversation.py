@@ -86,6 +86,12 @@ class Conversation:
         return Intent(name, actor, scope, arg=parsed.arg)
 
     async def handle(self, intent: Intent) -> Reply:
+        unstorable = forms.unstorable_text(intent.arg, intent.values)
+        if unstorable is not None:
+            field, problem = unstorable
+            if intent.name.startswith("submit_") and field:
+                return Reply(form_errors={field: problem})
+            return Reply([m.error(problem)])
         try:
             return await self._dispatch(intent)
         except NotOwnerError as exc:
@@ -115,6 +121,9 @@ class Conversation:
         if view is None:
             return {}  # the turn itself says there is no checklist here
         first, what = forms.OWNERS_ONLY.get(form_id, ("", "do that"))
+        unstorable = forms.unstorable_text("", intent.values)
+        if unstorable is not None:
+            return {unstorable[0] or first or "form": unstorable[1]}
         try:
             self.service.require_owner(view.id, intent.actor, what)
             values = intent.values

@@ -28,6 +28,7 @@ class _Grant:
 
     realm_id: str
     current: str
+    current_since: float = 0.0  # when `current` was issued
     stale: dict[str, float] = field(default_factory=dict)  # rotated-out token -> when it went stale
     refresh_expires_at: float = 0.0
     revoked: bool = False
@@ -98,12 +99,17 @@ class QboSandboxState:
         latency: float = 0.0,
         enforce_rate_limits: bool = False,
         strict_minor_version: bool = False,
+        rotate_after: float = 0.0,
     ) -> None:
         self.companies: dict[str, QboCompanyRec] = {}
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_token_ttl = access_token_ttl
         self.stale_refresh_grace = stale_refresh_grace
+        # A refresh returns a new refresh token once the current one is this old (Intuit: about a day, so most
+        # refreshes hand back the same one); 0 rotates on every refresh.
+        self.rotate_after = rotate_after
+        self.token_requests = 0  # every call of the token endpoint, answered or refused
         self.latency = latency  # seconds added to every v3 request
         self.enforce_rate_limits = enforce_rate_limits
         # Benchmarks: build query and report answers on a worker thread, so that the server's event loop
@@ -195,8 +201,12 @@ class QboSandboxState:
         with self.lock:
             if realm_id not in self.companies:
                 raise KeyError(realm_id)
+            now = self.now()
             grant = _Grant(
-                realm_id, "rt_" + secrets.token_urlsafe(32), refresh_expires_at=self.now() + REFRESH_TOKEN_TTL
+                realm_id,
+                "rt_" + secrets.token_urlsafe(32),
+                current_since=now,
+                refresh_expires_at=now + REFRESH_TOKEN_TTL,
             )
             self._refresh[grant.current] = grant
             return self._token_response(grant, self._new_access(grant))
@@ -215,17 +225,18 @@ class QboSandboxState:
             return self.issue_tokens(found[0])
 
     def refresh(self, refresh_token: str) -> dict[str, object] | None:
-        """The refresh_token grant: rotate on every use; a rotated-out token works for a grace window."""
+        """The refresh_token grant: rotate (on every use, or once the current token is `rotate_after` seconds
+        old); a rotated-out token works for a grace window."""
         with self.lock:
             grant = self._refresh.get(refresh_token)
             now = self.now()
             if grant is None or grant.revoked or now > grant.refresh_expires_at:
                 return None
-            if refresh_token == grant.current:
+            if refresh_token == grant.current and now - grant.current_since >= self.rotate_after:
                 grant.stale[refresh_token] = now
-                grant.current = "rt_" + secrets.token_urlsafe(32)
+                grant.current, grant.current_since = "rt_" + secrets.token_urlsafe(32), now
                 self._refresh[grant.current] = grant
-            elif now - grant.stale[refresh_token] > self.stale_refresh_grace:
+            elif refresh_token != grant.current and now - grant.stale[refresh_token] > self.stale_refresh_grace:
                 return None
             grant.refresh_expires_at = now + REFRESH_TOKEN_TTL
             self.refresh_count += 1

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from checks.identifiers import key
 from checks.sources.errors import ConfigurationError
 from checks.sources.finale.values import parse_display_decimal
 
@@ -114,8 +115,9 @@ def _columns(rows: Sequence[Any], what: str, id_titles: Sequence[str], value_tit
 def _average_costs_from(rows: list[Any]) -> dict[str, Decimal | None]:
     id_col, cost_col = _columns(rows, "average cost report", ("product id", "product"), ("average cost",))
     costs: dict[str, Decimal | None] = {}
+    shown: dict[str, str] = {}  # identifiers.key -> the id as first spelled in the report
     for row in _data_rows(rows, id_col, cost_col):
-        product_id = str(row[id_col]).strip()
+        product_id = shown.setdefault(key(str(row[id_col])), str(row[id_col]).strip())
         cost = parse_display_decimal(row.get(cost_col), cost_col)
         if costs.get(product_id) is None:  # grouped reports may list a product once per group
             costs[product_id] = cost

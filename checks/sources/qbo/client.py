@@ -162,6 +162,9 @@ class QboConnection:
         self._on_tokens = on_tokens
         self._lock = threading.RLock()
         self._generation = 0  # bumped whenever the access token changes
+        # Set when Intuit refused the refresh token (invalid_grant): final, so every later call fails at once
+        # instead of asking the token endpoint again for each read.
+        self.auth_failure: QboAuthError | None = None
         self._auth: AuthClient | None = None
         self._local = threading.local()  # each thread's HTTP session (see _session)
 
@@ -224,12 +227,14 @@ class QboConnection:
         """Exchange the refresh token; the caller holds the lock."""
         if self._tokens is None:
             raise QboAuthError("QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`.")
+        self._raise_if_refused()
         client = self._auth_client()
         try:
             client.refresh(refresh_token=self._tokens.refresh_token)
         except AuthClientError as exc:
             if exc.status_code in (400, 401):
-                raise QboAuthError(RECONNECT, detail=f"refresh refused: HTTP {exc.status_code}") from exc
+                self.auth_failure = QboAuthError(RECONNECT, detail=f"refresh refused: HTTP {exc.status_code}")
+                raise self.auth_failure from exc
             raise QboError(
                 "QuickBooks Online could not renew Preflight's access. Try again in a few minutes.",
                 detail=f"refresh failed: HTTP {exc.status_code}",
@@ -240,8 +245,13 @@ class QboConnection:
         log.info("QBO access token refreshed (refresh token %s)", "rotated" if rotated else "unchanged")
         self._adopt(QboTokens.from_auth_client(client))
 
+    def _raise_if_refused(self) -> None:
+        if self.auth_failure is not None:
+            raise QboAuthError(self.auth_failure.message, detail=self.auth_failure.detail)
+
     def _access(self) -> tuple[int, str]:
         with self._lock:
+            self._raise_if_refused()
             if self._tokens is None:
                 raise QboAuthError(
                     "QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`."

@@ -7,12 +7,15 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.app import Core
 from bot.checklist.views import Actor
 from bot.demo import DEMO_SCOPE, DemoConversation, sandbox_command
 from checks.money import money
 from handlers.console.chat import ConsoleChat, LineSource, script_lines
 from handlers.console.demo import switch_user
+from sandbox.generate.common import first_of_month
 from tests.bot.harness import OWNER, Harness
 
 # As `preflight demo` names people: `as <name>` switches to `console:<name>`.
@@ -25,7 +28,7 @@ def console(h: Harness, script: str) -> tuple[ConsoleChat, io.StringIO]:
     chat = ConsoleChat(
         DemoConversation(core, h.runtime), DEMO_SCOPE, DANA, LineSource(iter(script.splitlines()), out), out
     )
-    chat.extra = {"sandbox": sandbox_command(h.runtime), "as": switch_user(chat)}
+    chat.extra = {"sandbox": sandbox_command(h.runtime, h.service), "as": switch_user(chat)}
     return chat, out
 
 
@@ -173,3 +176,48 @@ async def test_exported_files_are_saved_where_the_transcript_says(harness: Harne
     assert f"(saved to {saved})" in out.getvalue()
     rows = saved.read_bytes().decode("utf-8-sig").splitlines()
     assert len(rows) == 1 + len(h.planted["items_to_deactivate"])  # a header, then one row per item
+
+
+@pytest.mark.parametrize("months", [1, -1], ids=["next-month", "previous-month"])
+async def test_the_demo_finishes_with_an_enable_date_other_than_the_sandbox_default(
+    harness: Harness, months: int
+) -> None:
+    """The sandbox fixes follow the date the owner chose, e.g. the README's 2026-12-01, not the planted one."""
+    h = harness
+    chosen = first_of_month(h.enable_date, months)
+    assert chosen != h.enable_date and chosen > h.close_date
+    yesterday = h.today - timedelta(days=1)
+    script = f"""start Acme Outdoor Goods
+confirm admin-access
+1
+y
+enable-date {chosen.isoformat()}
+confirm other-apps
+1
+y
+revenue yes
+acknowledge deactivation
+1
+y
+sandbox all
+check
+backup
+{yesterday.isoformat()}
+rewind-123
+acknowledge opening-balance
+1
+y
+quit
+"""
+    chat, out = console(h, script)
+    await chat.run()
+    text = out.getvalue()
+    d1 = chosen - timedelta(days=1)
+    assert f"Posted the opening journal entry dated {d1.isoformat()}" in text
+    assert "== Ready to enable: Acme Outdoor Goods ==" in text
+    view = h.service.find(DEMO_SCOPE)
+    assert view is not None and view.enable_date == chosen
+    status = h.service.status(view.id)
+    assert status.ready, [
+        (s.slug, status.results[s.slug].summary) for s in status.outstanding if s.slug in status.results
+    ]

@@ -97,3 +97,42 @@ async def test_report_retries_when_finale_is_busy(sim: Running, finale: FinaleSo
     sim.state.inject_drop(1, path_contains="/doc/report/")
     assert await finale.inventory_value(date(2024, 2, 29)) == Decimal("98765.43")
     assert sim.state.request_count("/pivotTable/") == 3
+
+
+def test_a_grouped_report_lists_a_product_once_whatever_its_spacing_or_case() -> None:
+    from checks.sources.finale.reports import _average_costs_from
+
+    rows = [
+        {"Product ID": "W-100 ", "Average cost": "--"},  # listed in one group without a cost
+        {"Product ID": "w-100", "Average cost": "12.50"},  # and with one in another
+        {"Product ID": "B-2", "Average cost": "3.00"},
+    ]
+    assert _average_costs_from(rows) == {"W-100": Decimal("12.50"), "B-2": Decimal("3.00")}
+
+
+async def test_a_product_id_with_a_trailing_space_is_found_in_the_average_cost_report(
+    sim: Running, finale: FinaleSource
+) -> None:
+    """Read from the simulator as from Finale: the product list keeps the space, the report parser trims it."""
+    from checks.results import Status
+    from sandbox.company import FinaleProductRec
+    from tests.checks.factories import answers, run, snapshot
+
+    as_of = date(2024, 2, 29)
+    sim.account.products.append(
+        FinaleProductRec(
+            "TRAIL-1 ", "Trailing space", average_cost=Decimal("4.00"), average_cost_since=date(2024, 1, 1)
+        )
+    )
+    sim.state.invalidate()
+    products = tuple(await finale.products())
+    assert "TRAIL-1 " in {p.product_id for p in products}
+    costs = await finale.average_costs(as_of)
+    result = run(
+        "average-cost",
+        snapshot(products=products, average_costs=costs, enable_date=as_of),
+        answers(enable_date=as_of, enable_date_decided=True),
+    )
+    assert result.status is Status.FAIL  # the account has products that really lack a cost
+    assert "TRAIL-1" not in {f.id.strip() for f in result.findings}
+    assert all(f.detail != "not in Finale's average cost report" for f in result.findings if "TRAIL" in f.id)
