@@ -136,3 +136,31 @@ async def test_a_product_id_with_a_trailing_space_is_found_in_the_average_cost_r
     assert result.status is Status.FAIL  # the account has products that really lack a cost
     assert "TRAIL-1" not in {f.id.strip() for f in result.findings}
     assert all(f.detail != "not in Finale's average cost report" for f in result.findings if "TRAIL" in f.id)
+
+
+def test_a_general_ledger_report_gives_the_inventory_account_balance_on_d1() -> None:
+    """An owner may save Finale's general ledger of account 101 as the report: account, date, balance."""
+    from checks.sources.finale.reports import _inventory_value_from
+
+    rows = [
+        {"Account": "101 // Inventory account", "Date": "Nov 30, 2026", "Balance": "18,000.00"},
+        {"Account": "451 // Purchases clearing account", "Date": "Dec 15, 2026", "Balance": "(2,500.00)"},
+        {"Account": "101 // Inventory account", "Date": "Dec 30, 2026", "Balance": "20,161.39"},
+        {"Account": "101 // Inventory account", "Date": "Jan 4, 2027", "Balance": "21,000.00"},  # after D-1
+        {"Account": "TOTAL:", "Date": "", "Balance": "38,661.39"},
+    ]
+    assert _inventory_value_from(rows, date(2026, 12, 31)) == Decimal("20161.39")
+    assert _inventory_value_from(rows, date(2026, 12, 1)) == Decimal("18000.00")
+    iso = [{"GL Account": "Inventory", "Posting date": "2026-12-31", "Ending balance": "1,234.56"}]
+    assert _inventory_value_from(iso, date(2026, 12, 31)) == Decimal("1234.56")
+
+
+def test_a_general_ledger_without_the_inventory_account_says_what_to_do() -> None:
+    from checks.sources.finale.reports import _inventory_value_from
+
+    rows = [{"Account": "201 // AP account", "Date": "2026-12-30", "Balance": "10.00"}]
+    with pytest.raises(ConfigurationError, match="inventory account"):
+        _inventory_value_from(rows, date(2026, 12, 31))
+    later = [{"Account": "101 // Inventory account", "Date": "2027-01-05", "Balance": "10.00"}]
+    with pytest.raises(ConfigurationError, match="on or before 2026-12-31"):
+        _inventory_value_from(later, date(2026, 12, 31))
