@@ -86,6 +86,10 @@ class Conversation:
         return Intent(name, actor, scope, arg=parsed.arg)
 
     async def handle(self, intent: Intent) -> Reply:
+        texts = [intent.arg, intent.actor.name, intent.scope.workspace_name, *intent.values.values()]
+        problem = forms.intent_text_problem(texts + [p.name for p in intent.people.values()])
+        if problem is not None:
+            return Reply([m.error(problem)])
         try:
             return await self._dispatch(intent)
         except NotOwnerError as exc:

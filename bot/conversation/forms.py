@@ -8,7 +8,7 @@ QuickBooks or Finale, so a surface can show its errors inline within Slack's 3 s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -234,3 +234,23 @@ def read_reason(values: Values) -> str:
     if not reason:
         raise InputError("Say why this step does not apply; the reason goes in the report.", field="reason")
     return reason
+
+
+def storable_problem(text: str) -> str | None:
+    """Why `text` cannot be kept (PostgreSQL refuses NUL; no database keeps an unpaired surrogate); else None."""
+    if "\x00" in text:
+        return "Preflight cannot keep text containing a NUL character (\\0). Remove it and try again."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Preflight cannot keep text containing a broken character (an unpaired surrogate). Retype it."
+    return None
+
+
+def intent_text_problem(texts: Iterable[str | None]) -> str | None:
+    """The first reason one of an intent's texts (argument, form values, names) cannot be kept."""
+    for text in texts:
+        problem = storable_problem(text) if text else None
+        if problem is not None:
+            return problem
+    return None
