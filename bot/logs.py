@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from typing import TextIO
 
 REDACTED = "[redacted]"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -67,7 +68,7 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
             handler.addFilter(RedactingFilter())
 
 
-def configure_logging(level: int | str = logging.INFO, **kwargs: object) -> None:
+def configure_logging(level: int | str = logging.INFO, *, format: str = FORMAT, stream: TextIO | None = None) -> None:
     """`logging.basicConfig`, then the redacting filter on every root handler."""
-    logging.basicConfig(level=level, format=str(kwargs.pop("format", FORMAT)), **kwargs)  # type: ignore[arg-type]
+    logging.basicConfig(level=level, format=format, stream=stream)
     install_redaction()
