@@ -175,7 +175,7 @@ def build_slack_app(core: Core, settings: Settings, *, socket_mode: bool = False
     surface = SlackSurface(
         core, client=client, installation_store=installation_store, install_url=f"{public}/slack/install"
     )
-    middleware.install(app, surface)
+    middleware.install(app, surface, surface.durable.seen_event)
     commands.register(app)
     actions.register(app)
     views.register(app)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,16 +23,14 @@ from bot.conversation.intents import Intent
 from bot.requests import Unfinished, current_request
 from handlers.slack.requests import PLATFORM, Pending
 
-if TYPE_CHECKING:
-    from handlers.slack.surface import SlackSurface
-
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a request that failed the same way three times is given up (and logged)
 
 
 class DurableRequests:
-    def __init__(self, surface: SlackSurface) -> None:
+    def __init__(self, surface: Any) -> None:
+        # The SlackSurface that owns this (typed loosely: the surface module imports this one).
         self.surface = surface
         self.log = surface.requests
 

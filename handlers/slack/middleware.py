@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from handlers.slack.requests import event_key
 
-if TYPE_CHECKING:
-    from handlers.slack.surface import SlackSurface
-
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "preflight"
 
 
-def install(app: AsyncApp, surface: SlackSurface) -> None:
+def install(app: AsyncApp, surface: object, seen_event: Callable[[str], Awaitable[bool]]) -> None:
+    """`seen_event(key)`: True when the event was recorded before (the surface's durable request log)."""
+
     async def attach_surface(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context[CONTEXT_KEY] = surface
         await next()
@@ -28,7 +27,7 @@ def install(app: AsyncApp, surface: SlackSurface) -> None:
         key = event_key(body)
         # The event id is kept in the database, so a retry (X-Slack-Retry-Num) reaching another replica is
         # recognised too.
-        if key is not None and await surface.durable.seen_event(key):
+        if key is not None and await seen_event(key):
             log.info("Ignoring a repeated delivery of event %s", body.get("event_id"))
             return BoltResponse(status=200, body="")
         await next()
