@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
 from bot.logs import configure_logging
+from bot.qbo_pace import share_qbo_pace
 from bot.settings import Settings
 from checks.answers import Answers
 from checks.registry import CheckSpec, ViewSpec, outcome_id
@@ -376,6 +377,7 @@ def _worker_main(sender: Connection, job: CheckJob, setup: _WorkerSetup) -> None
         configure_logging(setup.log_level, format=LOG_FORMAT, stream=sys.stderr)
         crypto.set_secret_box(setup.secrets)
         sessions = session_factory(setup.database_url)
+        share_qbo_pace(sessions)  # the worker's QBO requests keep the pace shared with other replicas
 
         def deliver(report: PartReport) -> None:
             # At once: the data loaded for the run, and the process, are let go after the server has this.
