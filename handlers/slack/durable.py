@@ -25,6 +25,7 @@ from handlers.slack.requests import PLATFORM, Pending
 
 log = logging.getLogger(__name__)
 
+PROGRESS_SECONDS = 1.5  # of Slack's 3 seconds for the ack
 MAX_ATTEMPTS = 3  # a request that failed the same way three times is given up (and logged)
 
 
@@ -39,6 +40,23 @@ class DurableRequests:
 
     async def admit(self, key: str, pending: Pending) -> bool:
         return await asyncio.to_thread(self.log.admit, key, PLATFORM, pending.intent, pending.encode())
+
+    async def show_progress(self, client: AsyncWebClient, key: str, pending: Pending, intent: Intent) -> Pending:
+        """Before the ack, for a slow command or form: post "checking…" and keep its ts with the request, so
+        that a replica killed right after the ack leaves no "checking…" nobody will replace. A pressed
+        message needs none of this: its ts is in the request already. Bounded: the ack waits at most
+        PROGRESS_SECONDS for Slack (after that the turn posts its own placeholder)."""
+        s = self.surface
+        if pending.origin.message_ts is not None or not s.conversation.is_slow(intent):
+            return pending
+        delivery = s.delivery(client, pending.origin, key)
+        try:
+            ref = await asyncio.wait_for(delivery.progress(s.conversation.progress(intent)), PROGRESS_SECONDS)
+        except TimeoutError:
+            return pending
+        if ref is None:
+            return pending
+        return replace(pending, origin=replace(pending.origin, message_ts=ref, message=None))
 
     def run(self, client: AsyncWebClient, key: str, pending: Pending) -> None:
         self.surface.spawn(self._run(client, key, pending), name=f"slack:{pending.kind}:{pending.intent}")

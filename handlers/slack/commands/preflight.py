@@ -28,11 +28,14 @@ async def preflight_command(
     surface = SlackSurface.of(context)
     origin = from_command(command)
     text = str(command.get("text") or "")
-    intent = surface.conversation.from_text(text, origin.actor(), origin.scope).name
+    intent = surface.conversation.from_text(text, origin.actor(), origin.scope)
+    pending = Pending("command", intent.name, origin, text=text)
     # Kept before the ack: a retry or replay of this very request is recognised, and a crash loses nothing.
     key = command_key(request.raw_body)
-    first = await surface.durable.admit(key, Pending("command", intent, origin, text=text))
+    first = await surface.durable.admit(key, pending)
+    if first:
+        pending = await surface.durable.show_progress(client, key, pending, intent)
     # An empty ack shows nothing; the answer follows as real messages, which can be updated in place.
     await ack()
     if first:
-        surface.durable.run(client, key, Pending("command", intent, origin, text=text))
+        surface.durable.run(client, key, pending)

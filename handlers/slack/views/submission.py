@@ -70,6 +70,8 @@ async def on_form_submitted(
     key = view_key(body)
     # Kept before the ack: a second submission of this view (a double click, a retry) changes nothing.
     first = await surface.durable.admit(key, pending)
+    if first:
+        pending = await surface.durable.show_progress(client, key, pending, intent)
     await ack()
     if first:
         surface.durable.run(client, key, pending)
