@@ -5,7 +5,8 @@ Keys (stored in the database, so every replica knows them):
 - buttons: the press's `action_ts` with its user and action (a retry or replay repeats them);
 - modals: the submitted view's id (one successful submission per view; a form with errors stays open and is
   not recorded);
-- slash commands: SHA-256 of the signed body, which holds the command's unique `trigger_id`.
+- slash commands: SHA-256 of the signed body, which holds the command's unique `trigger_id` (Socket Mode,
+  with no raw body: the trigger_id itself).
 
 The kept request (`Pending`) is what the surface's entry points need: the origin, and the command text, the
 button's action and value, or the form's values. It is stored encrypted (a form may carry a Finale secret).
@@ -29,7 +30,10 @@ def event_key(body: Mapping[str, Any]) -> str | None:
     return f"slack:event:{event_id}" if isinstance(event_id, str) and event_id else None
 
 
-def command_key(raw_body: str) -> str:
+def command_key(raw_body: str, command: Mapping[str, Any]) -> str:
+    """The signed body's hash over HTTP; in Socket Mode (no raw body) the command's own trigger_id."""
+    if not raw_body:
+        raw_body = "trigger_id=" + str(command.get("trigger_id") or "")
     return "slack:command:" + hashlib.sha256(raw_body.encode("utf-8", "surrogatepass")).hexdigest()
 
 

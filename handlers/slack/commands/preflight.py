@@ -31,7 +31,7 @@ async def preflight_command(
     intent = surface.conversation.from_text(text, origin.actor(), origin.scope)
     pending = Pending("command", intent.name, origin, text=text)
     # Kept before the ack: a retry or replay of this very request is recognised, and a crash loses nothing.
-    key = command_key(request.raw_body)
+    key = command_key(request.raw_body, command)
     first = await surface.durable.admit(key, pending)
     if first:
         pending = await surface.durable.show_progress(client, key, pending, intent)

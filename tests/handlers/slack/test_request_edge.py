@@ -204,3 +204,11 @@ async def test_a_confirmation_left_unfinished_by_a_dead_replica_is_completed_onc
     assert (await h.post_signed(late, FORM)).status == 200
     await h.settle()
     assert _confirmations(h) == [("admin-access", "confirm")]
+
+
+def test_socket_mode_commands_are_keyed_by_their_trigger() -> None:
+    from handlers.slack.requests import command_key
+
+    assert command_key("", {"trigger_id": "1.2.a"}) != command_key("", {"trigger_id": "1.2.b"})
+    assert command_key("", {"trigger_id": "1.2.a"}) == command_key("", {"trigger_id": "1.2.a"})
+    assert command_key("text=x&trigger_id=1", {}) != command_key("text=y&trigger_id=1", {})
