@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -79,11 +78,12 @@ def _serve(plugins: Sequence[SurfacePlugin]) -> Callable[..., None]:
         socket: Annotated[bool, typer.Option("--socket", help="Receive Slack's requests over Socket Mode.")] = False,
     ) -> None:
         """Run the server: every configured chat surface, the QuickBooks callback and /healthz."""
+        from bot.logs import configure_logging
         from bot.server import run_server
         from storage.crypto import MissingSecretKeyError
 
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_level)
         try:
             run_server(settings, plugins, host=host, port=port, options=ServeOptions(socket_mode=socket))
         except (SurfaceConfigurationError, MissingSecretKeyError) as exc:

@@ -45,6 +45,10 @@ class FinaleAccess:
     report_urls: dict[str, str]
 
 
+# How the simulators tell the sandbox's own fixes (the person fixing QuickBooks) from Preflight's requests.
+RUNTIME_CLIENT = "preflight-sandbox-runtime"
+
+
 class SandboxRuntime:
     def __init__(
         self,
@@ -164,7 +168,7 @@ class SandboxRuntime:
             url,
             params={"minorversion": "75"},
             json=body,
-            headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+            headers={"Authorization": f"Bearer {access}", "Accept": "application/json", "User-Agent": RUNTIME_CLIENT},
             timeout=30,
         )
         response.raise_for_status()

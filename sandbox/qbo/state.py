@@ -46,6 +46,7 @@ class RequestRecord:
     method: str
     path: str
     realm_id: str | None
+    client: str = ""  # the User-Agent: which program sent it
 
 
 class ItemIndex:
@@ -294,13 +295,22 @@ class QboSandboxState:
         with self.lock:
             return self._inject.popleft() if self._inject else None
 
-    def record(self, method: str, path: str, realm_id: str | None) -> None:
-        record = RequestRecord(time.monotonic(), method, path, realm_id)
+    def record(self, method: str, path: str, realm_id: str | None, client: str = "") -> None:
+        record = RequestRecord(time.monotonic(), method, path, realm_id, client)
         with self.lock:
             self.requests[path] += 1
             self.request_log.append(record)
         if self.on_request is not None and realm_id is not None:
             self.on_request(record)
+
+    def writes(self) -> list[RequestRecord]:
+        """Every v3 request that was not a read (a GET, or a POST of a query)."""
+        with self.lock:
+            return [
+                r
+                for r in self.request_log
+                if r.path.startswith("/v3/") and not (r.method == "GET" or r.path.rstrip("/").endswith("/query"))
+            ]
 
     def request_times(self, realm_id: str) -> list[float]:
         """Arrival times (monotonic) of the v3 requests for one realm, for rate-limit assertions."""

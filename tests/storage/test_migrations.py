@@ -32,6 +32,8 @@ EXPECTED_TABLES = {
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",
+    "request_keys",
+    "qbo_pace",
     "alembic_version",
 }
 

@@ -12,7 +12,6 @@ exception messages or reprs.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
@@ -31,6 +30,7 @@ from requests_oauthlib import OAuth2Session  # type: ignore[import-untyped]
 from checks.sources.errors import ConfigurationError, QboAuthError, QboError, QboFaultError
 from checks.sources.qbo.config import QboConfig, QboTokens, is_loopback_http
 from checks.sources.qbo.pacing import Rank, RateLimiter, _PacedAdapter, limiter_for
+from checks.sources.qbo.session import ReadOnlySession
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +152,8 @@ class QboConnection:
         self.config = config
         self.api_base = config.resolved_api_base()
         parts = urlsplit(self.api_base)
-        if is_loopback_http(self.api_base):
-            # requests-oauthlib refuses plain http; allowed only for the local simulator, never real QBO.
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-        elif parts.scheme != "https":
+        # Plain http only for the loopback simulator, and only in its own sessions (see session.py).
+        if parts.scheme != "https" and not is_loopback_http(self.api_base):
             raise ConfigurationError("The QuickBooks Online API address must use https (plain http only on loopback).")
         self.realm_id = config.realm_id
         self._tokens = tokens
@@ -290,7 +288,8 @@ class QboConnection:
         if session is None or local.token != access_token:
             if session is not None:
                 session.close()
-            session = OAuth2Session(self.config.client_id, token={"access_token": access_token, "token_type": "Bearer"})
+            token = {"access_token": access_token, "token_type": "Bearer"}
+            session = ReadOnlySession(self.config.client_id, token=token)
             local.adapter = _PacedAdapter(limiter, rank)
             session.mount("https://", local.adapter)
             session.mount("http://", local.adapter)

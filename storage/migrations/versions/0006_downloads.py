@@ -1,7 +1,7 @@
 """Files handed out through short-lived links (the Teams surface's CSV exports).
 
 Revision ID: 0006_downloads
-Revises: 0002_check_result_ids
+Revises: 0004_request_keys
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_downloads"
-down_revision: str | None = "0002_check_result_ids"
+down_revision: str | None = "0004_request_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.checklist.views import ScopeKey
 from checks.registry import registry
+from sandbox.runtime import RUNTIME_CLIENT
 from tests.handlers.slack.conftest import CHANNEL, TEAM, Posted, SlackHarness, find_button, link_of
 
 TITLES = {spec.slug: spec.title for spec in registry.all()}
@@ -149,3 +150,9 @@ async def test_full_walk_of_the_demo_company_through_slack(harness: SlackHarness
     ]
     assert all(c.ok for c in h.api.calls() if isinstance(c.response, dict))
     h.assert_everything_valid()
+
+    # Preflight only read: every QBO request was a GET or a query, every Finale request a GET (the sandbox's
+    # own fixes, the person fixing QuickBooks, are the only writes the simulators saw).
+    assert [r for r in runtime.qbo_state.writes() if r.client != RUNTIME_CLIENT] == []
+    assert runtime.finale_state.writes() == []
+    assert runtime.qbo_state.request_log and runtime.finale_state.calls
