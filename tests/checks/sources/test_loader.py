@@ -117,10 +117,11 @@ async def test_only_the_requested_needs_are_fetched(runtime: SandboxRuntime) -> 
 
 async def test_without_an_enable_date_nothing_dated_is_fetched(runtime: SandboxRuntime) -> None:
     rt = runtime
-    needs = frozenset({Need.QBO_INVENTORY_BALANCE, Need.QBO_ADJUSTMENTS, Need.FINALE_INVENTORY_VALUE})
+    # Inventory adjustments are not a dated read: QBO cannot filter them by date, and every write-off counts.
+    needs = frozenset({Need.QBO_INVENTORY_BALANCE, Need.QBO_JOURNAL_ENTRIES, Need.FINALE_INVENTORY_VALUE})
     snapshot = await load(rt, needs, dated=False)
     assert rt.qbo_state.requests == {} and rt.finale_state.request_count() == 0
-    assert snapshot.inventory_balance is None and snapshot.adjustments is None and snapshot.errors == {}
+    assert snapshot.inventory_balance is None and snapshot.journal_entries is None and snapshot.errors == {}
 
 
 async def test_every_need_loads_and_qbo_and_finale_run_in_parallel() -> None:
