@@ -1,4 +1,4 @@
-"""The list of QBO items to deactivate (and those already written off), as a CSV a person opens in Excel or Google Sheets.
+"""The QBO items to deactivate (and those already written off), as a CSV a person opens in Excel or Sheets.
 
 Cells that start with = + - @ (or a tab or carriage return) are prefixed with a quote so a spreadsheet shows
 them as text instead of running them as formulas: item names come from QBO and anyone can type them.

@@ -187,19 +187,29 @@ def reversing_entries(moves: Iterable[Move], enable_date: date, currency: str) -
     return sorted(entries, key=lambda e: (e.txn_date, e.memo))
 
 
-def entry_posted(entry: DraftJournalEntry, posted: Iterable[QboJournalEntry]) -> bool:
-    """A journal entry in QBO on the draft's date with the draft's postings (by account id, to the cent)."""
+def unposted(entries: Iterable[DraftJournalEntry], posted: Iterable[QboJournalEntry]) -> list[DraftJournalEntry]:
+    """The drafts QBO has no journal entry for: one on the draft's date with the draft's net amount per account
+    (by account id, to the cent). Each entry in QBO answers for one draft only."""
+    left = list(posted)
+    out: list[DraftJournalEntry] = []
+    for entry in entries:
+        found = next((je for je in left if _matches(entry, je)), None)
+        if found is None:
+            out.append(entry)
+        else:
+            left.remove(found)
+    return out
+
+
+def _matches(entry: DraftJournalEntry, je: QboJournalEntry) -> bool:
+    if je.txn_date != entry.txn_date:
+        return False
     wanted: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for ln in entry.lines:
         if ln.account.id is None:
             return False
         wanted[ln.account.id] += ln.amount if ln.posting_type == "Debit" else -ln.amount
-    for je in posted:
-        if je.txn_date != entry.txn_date:
-            continue
-        got: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for p in je.postings:
-            got[p.account_id] += p.amount
-        if all(got.get(a, ZERO) == v for a, v in wanted.items()):
-            return True
-    return False
+    got: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for p in je.postings:
+        got[p.account_id] += p.amount
+    return {a: v for a, v in got.items() if v} == {a: v for a, v in wanted.items() if v}

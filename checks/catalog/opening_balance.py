@@ -10,6 +10,7 @@ re-check. A side read that fails (adjustments, journal entries, a valuation) nev
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from checks.answers import Answers
@@ -228,9 +229,12 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     all_moves = moves.value_moves(snapshot)
     entries = moves.reversing_entries(all_moves, enable, currency)
     posted = snapshot.journal_entries or ()
-    to_post = [e for e in entries if not moves.entry_posted(e, posted)]
+    to_post = moves.unposted(entries, posted)
     written_off = {m.adjustment.id for m in moves.late(all_moves, enable) if m.adjustment}
-    reversing = tuple(entry_finding(e, f"reversing-{e.txn_date.isoformat()}-{n}") for n, e in enumerate(to_post, 1))
+    reversing = tuple(
+        _posted(entry_finding(e, f"reversing-{e.txn_date.isoformat()}-{n}"), e not in to_post)
+        for n, e in enumerate(entries, 1)
+    )
     if entries:
         amounts = {**amounts, "to_reverse": sum((e.amount for e in entries), ZERO)}
     reverse_text = ""
@@ -332,6 +336,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
             slug=SLUG,
             status=Status.PASS,
             summary=f"{compare} They agree to the cent.{done_text}",
+            findings=reversing,
             amounts=amounts,
             id="opening-balance.I002",
         )
@@ -342,6 +347,11 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         amounts=amounts,
         id="opening-balance.I001",
     )
+
+
+def _posted(finding: Finding, posted: bool) -> Finding:
+    """A reversing entry's finding, saying whether a re-check found it in QBO."""
+    return replace(finding, extra={**finding.extra, "posted": "yes" if posted else "no"})
 
 
 def _side(entry: DraftJournalEntry, side: str) -> str:

@@ -255,6 +255,7 @@ def inventory_valuation_summary(company: QboCompanyRec, report_date: date, *, ex
             moved_after[line.item_id] = moved_after.get(line.item_id, Decimal(0)) + sign * line.qty
     rows: list[JSON] = []
     total = Decimal(0)
+
     # An item made inactive since the report date still had its stock on that date: it is listed while its
     # quantity then was not zero (deactivation wrote the stock off with an adjustment dated that day).
     def qty_on(item: QboItemRec) -> Decimal:
