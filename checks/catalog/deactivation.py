@@ -89,9 +89,17 @@ def entry_finding(entry: DraftJournalEntry, slug_id: str) -> Finding:
     )
 
 
-def put_back(answers: Answers, entries: list[DraftJournalEntry], currency: str, deactivating_late: bool) -> str:
-    """How the moved value is put back: no entry (blank date), the D-1 entry, and a reversing entry per write-off
-    dated on or after the enable date."""
+def put_back(
+    answers: Answers,
+    past: list[Move],
+    entries: list[DraftJournalEntry],
+    currency: str,
+    *,
+    has_future: bool,
+    deactivating_late: bool,
+) -> str:
+    """How the moved value is put back: no entry (blank date), the D-1 opening entry for what is written off
+    before the enable date, and a reversing entry on its date for each write-off on or after it."""
     if answers.enable_date_decided and answers.enable_date is None:
         return (
             "The enable date is blank, so Finale pushes from the beginning of time and no journal entry is "
@@ -104,26 +112,36 @@ def put_back(answers: Answers, entries: list[DraftJournalEntry], currency: str, 
         )
     enable = answers.enable_date
     d1 = day_before(enable).isoformat()
-    text = (
-        f"What was written off before {enable.isoformat()} is put back by the opening journal entry dated {d1} "
-        "(the day before the enable date), which the opening-balance check drafts from Finale's inventory value."
-    )
+    parts: list[str] = []
+    if any(m.txn_date is not None and m.txn_date < enable for m in past):
+        parts.append(
+            f"What QBO wrote off before {enable.isoformat()} is put back by the opening journal entry dated {d1} "
+            "(the day before the enable date), which the opening-balance check drafts from Finale's inventory value."
+        )
     if entries:
         listed = "; ".join(
             f"{e.txn_date.isoformat()}: debit {_names(e, 'Debit')}, credit {_names(e, 'Credit')}, "
             f"{money(e.amount, currency)}"
             for e in entries
         )
-        text += (
-            f" {count(len(entries), 'write-off is', 'write-offs are')} dated on or after the enable date, which "
-            f"that entry does not cover: each needs its own reversing journal entry on its date ({listed})."
+        parts.append(
+            f"{count(len(entries), 'write-off is', 'write-offs are')} dated on or after the enable date, which the "
+            f"opening entry does not cover: each needs its own reversing journal entry on its date ({listed})."
         )
     if deactivating_late:
-        text += (
-            " Items deactivated from today on are written off today, after the enable date: each such write-off "
-            "needs its own reversing entry on that day (debit the asset account, credit the expense account)."
+        parts.append(
+            "Items deactivated now are written off today, on or after the enable date: each write-off then needs "
+            "its own reversing journal entry on that day (debit the asset account, credit the expense account, by "
+            "the amount above); the opening-balance check drafts them once QBO has recorded the write-offs."
         )
-    return text
+    elif has_future:
+        parts.append(
+            "Finale does not push from the beginning of time, so this value must be put back with a manual "
+            f"journal entry dated {d1} (the day before the enable date) from Finale's inventory value: the "
+            "opening-balance check drafts it. Deactivate before the enable date, or the write-off needs its "
+            "own entry."
+        )
+    return " ".join(parts)
 
 
 def _names(entry: DraftJournalEntry, side: str) -> str:
@@ -232,7 +250,9 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     enable = answers.enable_date
     entries = moves.reversing_entries(past, enable, currency) if enable is not None else []
     deactivating_late = bool(future) and enable is not None and snapshot.fetched_at.date() >= enable
-    put_back_text = put_back(answers, entries, currency, deactivating_late)
+    put_back_text = put_back(
+        answers, past, entries, currency, has_future=bool(future), deactivating_late=deactivating_late
+    )
     estimated = [m for m in mine if m.estimate]
     estimate_note = ""
     if estimated:

@@ -252,3 +252,27 @@ async def test_deactivating_after_the_enable_date_needs_reversing_entries_stated
     reply = await h.say("check")
     assert result(h, "opening-balance").id == "opening-balance.I002"
     assert_ready(h, await h.say("next") if "Ready to enable" not in " ".join(headers(reply)) else reply)
+
+
+async def test_deactivating_before_an_enable_date_other_than_the_default(harness: Harness) -> None:
+    h = harness
+    # A later enable date, the first of next month: today's write-offs fall before it.
+    today = h.today
+    enable = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    h.company.planted["enable_date"] = enable  # the sandbox's fixes follow the planned date
+    await first_steps(h)
+    total = h.planted["total_to_expense"]
+    fix_all_but(h)
+    await backup_yesterday(h)
+    await h.say("check")
+    step3 = result(h, "deactivation")
+    assert step3.id == "deactivation.W001" and "to_reverse" not in step3.amounts
+    assert f"put back by the opening journal entry dated {(enable - timedelta(days=1)).isoformat()}" in step3.ask
+    await acknowledge(h, "inventory-items", written_off_by_other_items(h))
+    reply = await acknowledge(h, "deactivation", total)
+    assert headers(reply)[-1] == "Ready to enable: Acme Outdoor Goods", [
+        (s, r.status, r.summary) for s, r in h.service.status(h.checklist_id).results.items() if not r.cleared
+    ]
+    facts = dict(iter_fields(reply))
+    assert facts["Enable date"] == m.day(enable) and facts["Moved to expense by deactivation"] == usd(total)
+    assert "Put back by reversing entries (write-offs on or after the enable date)" not in facts
