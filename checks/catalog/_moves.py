@@ -154,6 +154,21 @@ def routes(moves: Iterable[Move], currency: str) -> str:
     return "; ".join(f"{money(cents(v), currency)} from {a} to {e}" for (a, e), v in sorted(by_route.items()))
 
 
+def describe(entries: Iterable[DraftJournalEntry], currency: str) -> str:
+    """The reversing entries in one line, the same words in every step: `2025-06-10: debit Inventory Asset,
+    credit Inventory Shrinkage, 123.45 USD; ...` (the first few; each one in full among the findings)."""
+    lines = [
+        f"{e.txn_date.isoformat()}: debit {_side(e, 'Debit')}, credit {_side(e, 'Credit')}, {money(e.amount, currency)}"
+        for e in entries
+    ]
+    more = f" and {len(lines) - 3:,} more" if len(lines) > 3 else ""
+    return "; ".join(lines[:3]) + more
+
+
+def _side(entry: DraftJournalEntry, side: str) -> str:
+    return ", ".join(ln.account.name for ln in entry.lines if ln.posting_type == side)
+
+
 def late(moves: Iterable[Move], enable_date: date | None) -> list[Move]:
     """Write-offs dated on or after the enable date: the D-1 opening entry does not cover them."""
     if enable_date is None:

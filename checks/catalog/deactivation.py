@@ -119,14 +119,12 @@ def put_back(
             "(the day before the enable date), which the opening-balance check drafts from Finale's inventory value."
         )
     if entries:
-        listed = "; ".join(
-            f"{e.txn_date.isoformat()}: debit {_names(e, 'Debit')}, credit {_names(e, 'Credit')}, "
-            f"{money(e.amount, currency)}"
-            for e in entries
-        )
+        listed = moves.describe(entries, currency)
+        to_reverse = sum((e.amount for e in entries), ZERO)
         parts.append(
             f"{count(len(entries), 'write-off is', 'write-offs are')} dated on or after the enable date, which the "
-            f"opening entry does not cover: each needs its own reversing journal entry on its date ({listed})."
+            "opening entry does not cover: each needs its own reversing journal entry on its date, "
+            f"{money(to_reverse, currency)} in all ({listed})."
         )
     if deactivating_late:
         parts.append(
@@ -142,10 +140,6 @@ def put_back(
             "own entry."
         )
     return " ".join(parts)
-
-
-def _names(entry: DraftJournalEntry, side: str) -> str:
-    return ", ".join(ln.account.name for ln in entry.lines if ln.posting_type == side)
 
 
 def _tail(answers: Answers) -> str:

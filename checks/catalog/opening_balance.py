@@ -239,15 +239,12 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         amounts = {**amounts, "to_reverse": sum((e.amount for e in entries), ZERO)}
     reverse_text = ""
     if to_post:
-        listed = "; ".join(
-            f"{e.txn_date.isoformat()}: debit {_side(e, 'Debit')}, credit {_side(e, 'Credit')}, "
-            f"{money(e.amount, currency)}"
-            for e in to_post
-        )
+        listed = moves.describe(to_post, currency)
         reverse_text = (
             f" {count(len(to_post), 'inventory write-off')} dated on or after {enable.isoformat()} moved value to "
             f"expense inside the period Finale pushes, which the opening entry does not cover: each needs its own "
-            f"reversing journal entry on its date ({listed})."
+            f"reversing journal entry on its date, {money(sum((e.amount for e in to_post), ZERO), currency)} in all "
+            f"({listed})."
         )
     done = len(entries) - len(to_post)
     done_text = (
@@ -352,7 +349,3 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
 def _posted(finding: Finding, posted: bool) -> Finding:
     """A reversing entry's finding, saying whether a re-check found it in QBO."""
     return replace(finding, extra={**finding.extra, "posted": "yes" if posted else "no"})
-
-
-def _side(entry: DraftJournalEntry, side: str) -> str:
-    return ", ".join(ln.account.name for ln in entry.lines if ln.posting_type == side)
