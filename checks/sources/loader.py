@@ -248,9 +248,9 @@ class Load:
             )
         finally:
             self.spans.add(SOURCE_SPANS[need], start, time.perf_counter())
+            # A read that depends on this one (the write-off valuation) never waits for ever.
+            self._settled_event(need).set()
         self.settled.add(need)
-        if need in self._events:
-            self._events[need].set()
         if self.on_settled is not None:
             self.on_settled(need)
 
