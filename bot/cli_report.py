@@ -52,7 +52,9 @@ def print_text(results: list[CheckResult], company: str) -> None:
         for finding in result.findings[:12]:
             qty = f" qty {finding.quantity:,}" if finding.quantity is not None else ""
             amount = f" {finding.amount:,.2f}" if finding.amount is not None else ""
-            detail = f" — {finding.detail}" if finding.detail and finding.kind != "journal_entry" else ""
+            # A drafted journal entry is shown in full unless the hint already shows it.
+            entry_in_hint = finding.kind == "journal_entry" and finding.detail in (result.hint or "")
+            detail = f" — {finding.detail}" if finding.detail and not entry_in_hint else ""
             out.print(f"   • {finding.name} [{finding.id}]{qty}{amount}{detail}", highlight=False, markup=False)
         if len(result.findings) > 12:
             out.print(f"   … and {len(result.findings) - 12:,} more (use --format json for all)")

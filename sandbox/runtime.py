@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from sandbox.company import FinaleInvoiceRec, FinaleStockRec, SandboxCompany
+from sandbox.company import FinaleInvoiceRec, FinaleStockRec, QboItemRec, SandboxCompany
 from sandbox.finale.app import create_finale_app
 from sandbox.finale.reports import average_cost_report_url, inventory_value_report_url
 from sandbox.finale.state import FinaleSimState
@@ -26,7 +26,7 @@ from sandbox.server import BackgroundServer
 SANDBOX_CLIENT_ID = "preflight-sandbox-client"
 SANDBOX_CLIENT_SECRET = "preflight-sandbox-secret"  # the simulator's own, not a real credential
 
-FIXES = ("deactivate", "unknown-items", "stock", "costs", "invoices", "journal")
+FIXES = ("deactivate", "unknown-items", "stock", "costs", "invoices", "journal", "reverse")
 
 
 class Planted:
@@ -154,6 +154,7 @@ class SandboxRuntime:
             "costs": self._fix_costs,
             "invoices": self._post_invoices,
             "journal": self._post_opening_entry,
+            "reverse": self._post_reversing_entries,
         }
         if what not in handlers:
             raise ValueError(f"unknown fix {what!r}; one of {', '.join(FIXES)}")
@@ -198,7 +199,44 @@ class SandboxRuntime:
             for i in self.planted_list(key)
         ]
         count = self._set_inactive(ids)
-        return f"Made {count} QBO inventory items that Finale does not know inactive."
+        moved = self._replace_on_transactions(ids)
+        return (
+            f"Made {count} QBO inventory items that Finale does not know inactive, and put a non-inventory item "
+            f"in their place on {moved} transactions dated from the enable date on."
+        )
+
+    def _replace_on_transactions(self, item_ids: list[str]) -> int:
+        """What a bookkeeper does in QBO's screens: edit the purchase orders, bills, invoices and sales receipts
+        from the enable date on that still name an inactive inventory item, to use a non-inventory item."""
+        qbo, enable = self.company.qbo, self.enable_date
+        stand_ins: dict[str, str] = {}
+        changed = 0
+        for txn in qbo.transactions:
+            if txn.entity == "InventoryAdjustment" or (enable is not None and txn.txn_date < enable):
+                continue
+            touched = False
+            for line in txn.lines:
+                if line.item_id not in item_ids:
+                    continue
+                if line.item_id not in stand_ins:
+                    item = next(i for i in qbo.items if i.id == line.item_id)
+                    stand_in = QboItemRec(
+                        id=qbo.next_id(),
+                        name=f"{item.name} (non-inventory)",
+                        type="NonInventory",
+                        sku=None,
+                        purchase_cost=item.purchase_cost,
+                        unit_price=item.unit_price,
+                        expense_account_id=item.expense_account_id,
+                        income_account_id=item.income_account_id,
+                    )
+                    qbo.items.append(stand_in)
+                    stand_ins[line.item_id] = stand_in.id
+                line.item_id = stand_ins[line.item_id]
+                touched = True
+            changed += touched
+        self.qbo_state.forget_answers()
+        return changed
 
     def _fix_stock(self, today: date, enable: date | None) -> str:
         account = self.company.finale
@@ -291,6 +329,39 @@ class SandboxRuntime:
         }
         self._qbo("POST", "journalentry", body)
         return f"Posted the opening journal entry dated {d1.isoformat()} for {abs(difference):,.2f}."
+
+    def _post_reversing_entries(self, today: date, enable: date | None) -> str:
+        """A reversing journal entry for each write-off dated on or after the enable date, on its date: debit the
+        item's asset account, credit the account the adjustment debited, by the value written off."""
+        qbo = self.company.qbo
+        if enable is None:
+            return "The enable date is blank (Finale pushes the whole history): there is nothing to reverse."
+        done = {e.private_note for e in qbo.journal_entries}
+        posted = 0
+        for txn in qbo.transactions:
+            note = f"Reverses inventory adjustment {txn.doc_number or txn.id}"
+            if txn.entity != "InventoryAdjustment" or txn.txn_date < enable or note in done:
+                continue
+            lines = []
+            for line in txn.lines:
+                item = next((i for i in qbo.items if i.id == line.item_id), None)
+                if item is None or item.active or line.qty >= 0 or item.asset_account_id is None:
+                    continue
+                amount = abs(line.amount)
+                for posting, account in (("Debit", item.asset_account_id), ("Credit", txn.adjust_account_id)):
+                    lines.append(
+                        {
+                            "DetailType": "JournalEntryLineDetail",
+                            "Amount": str(amount),
+                            "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {"value": account}},
+                        }
+                    )
+            if lines:
+                self._qbo(
+                    "POST", "journalentry", {"TxnDate": txn.txn_date.isoformat(), "PrivateNote": note, "Line": lines}
+                )
+                posted += 1
+        return f"Posted {posted} reversing journal entries for write-offs dated on or after {enable.isoformat()}."
 
     # ------------------------------------------------------------ planted facts
 

@@ -286,8 +286,16 @@ async def test_a_stale_acknowledgement_is_refused(harness: Harness) -> None:
     moved = next(r for r in rows if r["asset_value"] > 0)
     qbo_make_inactive(h.runtime, moved["id"])  # someone deactivated one item meanwhile
     await h.service.run_checks(cid, OWNER, ["deactivation"])
+    # Its value still moved (QBO wrote it off): the figures stay the same.
+    assert h.service.status(cid).results["deactivation"].ack_key == shown.ack_key
+    # Then stock is received on another item (a QBO bill): now the amount that will move is larger.
+    received = next(r for r in rows if r["id"] != moved["id"] and r["purchase_cost"] > 0)
+    record = next(i for i in h.company.qbo.items if i.id == received["id"])
+    record.qty_on_hand = (record.qty_on_hand or Decimal(0)) + 2
+    h.runtime.qbo_state.forget_answers()
+    await h.service.run_checks(cid, OWNER, ["deactivation"])
     now = h.service.status(cid).results["deactivation"]
-    assert now.amounts["total_to_expense"] == h.planted["total_to_expense"] - moved["asset_value"]
+    assert now.amounts["total_to_expense"] == h.planted["total_to_expense"] + 2 * received["purchase_cost"]
     before = h.db_state()
     with pytest.raises(InputError) as caught:
         h.service.acknowledge(cid, OWNER, "deactivation", shown.ack_key or "", "I understand")
