@@ -7,21 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.checklist.views import ScopeKey
-from checks.registry import registry
 from sandbox.runtime import RUNTIME_CLIENT
 from tests.handlers.slack.conftest import CHANNEL, TEAM, Posted, SlackHarness, find_button, link_of
-
-TITLES = {spec.slug: spec.title for spec in registry.all()}
-# What a person does in QBO or Finale to clear each automatic check (sandbox/runtime.py FIXES).
-FIXES = {
-    "inventory-items": ("unknown-items",),
-    "deactivation": ("deactivate",),
-    "average-cost": ("costs",),
-    "negative-qoh": ("stock",),
-    "revenue-invoices": ("invoices",),
-    # The opening entry, then a reversing entry for each write-off dated on or after the enable date.
-    "opening-balance": ("journal", "reverse"),
-}
+from tests.handlers.walking import FIXES, TITLES
 
 
 def step_scope(h: SlackHarness) -> ScopeKey:
