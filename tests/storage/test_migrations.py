@@ -38,7 +38,7 @@ EXPECTED_TABLES = {
 def test_upgrade_from_scratch_creates_every_table(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0002_check_result_ids"
+    assert current_revision(db_url) == head_revision() == "0003_reminder_leases"
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
