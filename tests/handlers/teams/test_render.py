@@ -474,3 +474,12 @@ def test_dates_in_reminders_are_rendered() -> None:
         status_with({}), timezone=ZoneInfo("UTC"), next_at=datetime(2026, 1, 2, 9, tzinfo=UTC) + timedelta(0)
     )
     assert "Fri 2 Jan 09:00 UTC" in json.dumps(render_card(card), ensure_ascii=False)
+
+
+def test_a_mention_shows_the_name_for_now() -> None:
+    from bot.cards import Mention
+    from handlers.teams.markdown import to_markdown, to_plain
+
+    dana = Mention("29:1abc", "Dana_W").markup
+    assert to_markdown(f"owners: {dana}") == "owners: @Dana\\_W"
+    assert to_plain(f"owners: {dana}") == "owners: @Dana_W"
