@@ -238,7 +238,8 @@ class Courier:
         return Delivery(Outcome.POSTED, claim.slot, ref, attempts=claim.attempts)
 
     async def tell_owners_paused(self, checklist_id: int, reason: str) -> None:
-        """Direct-message the first owner the surface can reach that reminders paused."""
+        """Direct-message the first owner the surface can reach that reminders paused: at most once (a rate
+        limit is waited out; after a failure that may have delivered it, nothing is sent again)."""
         from bot.reminders.messages import paused_card
 
         if not isinstance(self.notifier, DirectMessages):
@@ -246,9 +247,15 @@ class Courier:
         view = await self.db(self.service.get, checklist_id)
         card = paused_card(view, reason)
         for owner in view.owners:
-            try:
-                if await self.notifier.direct_message(view.scope, owner.user_id, card) is not None:
+            for attempt in range(1, 4):
+                try:
+                    if await self.notifier.direct_message(view.scope, owner.user_id, card) is not None:
+                        return
+                    break  # this owner cannot be reached: try the next one
+                except RetryLater as later:
+                    if later.maybe_posted:  # it may have reached them: never twice (the card shows the pause too)
+                        return
+                    await asyncio.sleep(self.timing.backoff(attempt, later.retry_after))
+                except Exception as exc:  # a revoked token cannot write to anyone: the card still says it
+                    log.warning("Could not tell %s that reminders paused: %s", owner.user_id, exc)
                     return
-            except Exception as exc:  # a revoked token cannot write to anyone: the card still says it
-                log.warning("Could not tell %s that reminders paused: %s", owner.user_id, exc)
-                return

@@ -97,11 +97,15 @@ class SlackNotifier:
         return None
 
     async def direct_message(self, scope: ScopeKey, user_id: str, card: Card) -> str | None:
-        """A DM from the app (chat.postMessage to the user id opens it); None when Slack refuses."""
+        """A DM from the app (chat.postMessage to the user id opens it); None when Slack refuses it for good,
+        RetryLater when it may work a little later."""
         try:
             token = await self._token(scope.workspace_id)
-            response = await self.client.chat_postMessage(channel=user_id, token=token, **render_message(card))
-        except (SlackApiError, LookupError, aiohttp.ClientError, TimeoutError) as exc:
+            await self._wait_turn(user_id)
+            response = await self._call(
+                "chat_postMessage", scope, user_id, channel=user_id, token=token, **render_message(card)
+            )
+        except (ChannelGone, SlackApiError) as exc:
             log.warning("Could not write to %s in %s: %s", user_id, scope.workspace_id, exc)
             return None
         return f"{response.get('channel')}:{response.get('ts')}"
