@@ -73,7 +73,17 @@ def free_port() -> int:
 class Replica:
     """One `preflight serve` process: the production server, its scheduler and the Slack surface."""
 
-    def __init__(self, name: str, url: str, slack_api_url: str, *, lease: float, sweep: float, concurrency: int = 8):
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        slack_api_url: str,
+        *,
+        lease: float,
+        sweep: float,
+        concurrency: int = 8,
+        check_processes: int = 0,
+    ) -> None:
         self.name = name
         self.port = free_port()
         env = dict(os.environ)
@@ -83,7 +93,9 @@ class Replica:
                 "DATABASE_URL": url,
                 "PREFLIGHT_SECRET_KEY": generate_key(),
                 "PREFLIGHT_DATA_DIR": os.path.join(ROOT, ".fleet", name),
-                "PREFLIGHT_CHECK_PROCESSES": "0",
+                # 0: re-checks run in the server's own process (quicker to start; the tests' choice);
+                # production runs them in worker processes (2), as the benchmark does.
+                "PREFLIGHT_CHECK_PROCESSES": str(check_processes),
                 "PREFLIGHT_LOG_LEVEL": "WARNING",
                 "PREFLIGHT_REMINDER_LEASE_SECONDS": str(lease),
                 "PREFLIGHT_REMINDER_SWEEP_SECONDS": str(sweep),

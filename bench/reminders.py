@@ -155,7 +155,8 @@ def _run(
     api.chaos("chat.postMessage", chances, seed=7)
     lease, sweep = 10.0, 2.0
     replicas = [
-        Replica(name, url, slack_url + "/api/", lease=lease, sweep=sweep, concurrency=concurrency) for name in "ab"
+        Replica(name, url, slack_url + "/api/", lease=lease, sweep=sweep, concurrency=concurrency, check_processes=2)
+        for name in "ab"
     ]
     response_url = api.new_response_url(slack_url)
     try:

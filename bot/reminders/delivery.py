@@ -26,7 +26,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from bot.cards import Card
 from bot.checklist.service import ChecklistService
+from bot.checklist.views import ScopeKey
 from bot.reminders.notify import ChannelGone, DirectMessages, FindsPosted, Notifier, RetryLater, reminder_stamp
 from bot.reminders.snooze import is_snooze
 from storage.repositories import reminders
@@ -178,9 +180,12 @@ class Courier:
 
     # ------------------------------------------------------------ posting
 
-    async def post(self, claim: Claim, channel_id: str, card: Any, scope: Any, holder: list[Claim | None]) -> Delivery:
+    async def post(
+        self, claim: Claim, channel_id: str, card: Card, scope: ScopeKey, holder: list[Claim | None]
+    ) -> Delivery:
         """Post under the lease until it works, the channel is gone, or the slot's grace ends."""
-        card = replace(card, stamp=reminder_stamp(claim.checklist_id, claim.slot))
+        stamp = reminder_stamp(claim.checklist_id, claim.slot)
+        card = replace(card, stamp=stamp)
         deadline = claim.slot + self.timing.grace
         # A post tried before (by a replica that died or handed the slot back) may have gone out.
         maybe_posted = claim.attempts > 0
@@ -192,19 +197,20 @@ class Courier:
                 return Delivery(Outcome.TAKEN, claim.slot)
             delay = 0.0
             try:
-                if maybe_posted and isinstance(self.notifier, FindsPosted):
-                    found = await self.notifier.find_posted(scope, channel_id, card.stamp)
-                    if found is not None:
-                        log.info("Reminder %s/%s was already posted (%s)", claim.checklist_id, claim.slot, found)
-                        return await self._posted(current, found)
-                    maybe_posted = False
-                started = await self.db(self._start_attempt, current)
-                if started is None:
-                    holder[0] = None
-                    return Delivery(Outcome.TAKEN, claim.slot)
-                holder[0] = started
-                ref = await self.notifier.post(scope, channel_id, card)
-                return await self._posted(started, ref or "")
+                async with self.gate:
+                    if maybe_posted and isinstance(self.notifier, FindsPosted):
+                        found = await self.notifier.find_posted(scope, channel_id, stamp)
+                        if found is not None:
+                            log.info("Reminder %s/%s was already posted (%s)", claim.checklist_id, claim.slot, found)
+                            return await self._posted(current, found)
+                        maybe_posted = False
+                    started = await self.db(self._start_attempt, current)
+                    if started is None:
+                        holder[0] = None
+                        return Delivery(Outcome.TAKEN, claim.slot)
+                    holder[0] = started
+                    ref = await self.notifier.post(scope, channel_id, card)
+                    return await self._posted(started, ref or "")
             except ChannelGone as gone:
                 await self.db(self._give_up, current, f"channel gone: {gone.reason}")
                 return Delivery(Outcome.PAUSED, claim.slot, attempts=current.attempts, reason=gone.reason)

@@ -30,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.checklist.schedule import cron_trigger, fire_times, is_fire_time, slot_of, zone
 from bot.checklist.service import ChecklistService
+from bot.checklist.views import ChecklistStatus
 from bot.reminders.delivery import Courier, Delivery, Outcome, Timing
 from bot.reminders.messages import all_clear_card, reminder_card
 from bot.reminders.notify import Notifier
@@ -302,7 +303,7 @@ class Reminders:
         if courier.closing:
             return Delivery(Outcome.HANDED_BACK, slot)
         # Its own task, so that a stopping replica can wait for it or cancel it without cancelling the caller.
-        inner = asyncio.ensure_future(self._gated(checklist_id, slot))
+        inner = asyncio.ensure_future(self._deliver(checklist_id, slot))
         key = (checklist_id, slot)
         courier.tasks.add(inner)
         courier.inflight[key] = inner
@@ -319,9 +320,21 @@ class Reminders:
                 return Delivery(Outcome.HANDED_BACK, slot)
             raise
 
-    async def _gated(self, checklist_id: int, slot: datetime) -> Delivery:
-        async with self.courier.gate:
-            return await self._deliver(checklist_id, slot)
+    async def _recheck(self, checklist_id: int) -> tuple[ChecklistStatus, str | None]:
+        """The status with the outstanding automatic items re-checked, and why not when they could not be."""
+        service = self.service
+        status = await self.courier.db(service.status, checklist_id)
+        slugs = [spec.slug for spec in status.outstanding if spec.kind in RECHECKABLE]
+        if not slugs:
+            return status, None
+        view = status.checklist
+        if not view.qbo_connected and not view.finale_connected:
+            return status, "neither QuickBooks nor Finale is connected"  # nothing a re-check could learn
+        try:
+            return await service.run_checks(checklist_id, None, slugs), None
+        except Exception:  # the reminder still goes out, saying that its results are not fresh
+            log.warning("Re-checking checklist %s before its reminder failed", checklist_id, exc_info=True)
+            return status, "QuickBooks or Finale could not be reached"
 
     async def _deliver(self, checklist_id: int, slot: datetime) -> Delivery:
         courier = self.courier
@@ -339,16 +352,10 @@ class Reminders:
         if not isinstance(claim, reminders.Claim):
             return Delivery(claim, slot)
         async with courier.kept(claim) as holder:
-            # The re-check runs under the lease, renewed in the background however long it takes.
-            status = await courier.db(service.status, checklist_id)
-            slugs = [spec.slug for spec in status.outstanding if spec.kind in RECHECKABLE]
-            recheck_error: str | None = None
-            if slugs:
-                try:
-                    status = await service.run_checks(checklist_id, None, slugs)
-                except Exception:  # the reminder still goes out, saying that its results are not fresh
-                    log.warning("Re-checking checklist %s before its reminder failed", checklist_id, exc_info=True)
-                    recheck_error = "QuickBooks or Finale could not be reached"
+            # The re-check runs under the lease, renewed in the background however long it takes; the gate
+            # bounds how many slots a replica works on at once (a post waiting out a backoff does not count).
+            async with courier.gate:
+                status, recheck_error = await self._recheck(checklist_id)
 
             view = status.checklist
             channel_id = target.channel_id or view.scope.channel_id

@@ -171,6 +171,7 @@ async def test_a_channel_gone_for_good_pauses_reminders_tells_an_owner_and_remin
         assert (await reminders.deliver(cid, SLOT + timedelta(days=1))).outcome is Outcome.OFF
         assert len(deliveries(h, cid)) == 1
 
+        assert "Reminders paused: the channel is archived" in reply_text(await h.say("remind"))
         reply = reply_text(await h.say("remind on"))
         assert "Reminders are on again" in reply
         assert reminders.job(cid) is not None
