@@ -120,7 +120,7 @@ def _drop(server_url: str, schema: str) -> None:
 
 
 def measure(
-    count: int = 1000, *, kill_after: float = 4.0, concurrency: int = 4, out: Path | None = None
+    count: int = 1000, *, kill_after: float = 4.0, concurrency: int = 8, out: Path | None = None
 ) -> dict[str, Any]:
     server_url = os.environ.get("PREFLIGHT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     schema, url = _schema(server_url)
@@ -180,7 +180,9 @@ def _run(
             replicas[0].kill()
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
-                if (await asyncio.to_thread(tally, api, url, must)).lost == 0:
+                done = await asyncio.to_thread(tally, api, url, must)
+                # Every slot posted, and recorded (a post by the killed replica is recorded by its taker).
+                if done.lost == 0 and done.recorded >= done.expected:
                     break
                 await asyncio.sleep(1.0)
             peaks.append(_peak_rss_mb(survivor.proc.pid))
@@ -231,7 +233,8 @@ def _run(
             "(PostgreSQL); Slack stand-in with 20% HTTP 500, 10% HTTP 500 after posting, 10% 429 (Retry-After 1) "
             f"on chat.postMessage and 1 post/s per channel; replica a killed with -9 {kill_after:.0f} s after the "
             "slot. Acks: 5 concurrent signed `/preflight help` to the surviving replica every 0.2 s from the "
-            "slot until every reminder was posted; latency = time to HTTP 200. wall_s = slot to last reminder."
+            "slot until every reminder was posted and recorded; latency = time to HTTP 200. "
+            "wall_s = slot to last reminder."
         ),
     }
     if out is not None:
@@ -251,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m bench.reminders", description=__doc__)
     p.add_argument("--checklists", type=int, default=1000)
-    p.add_argument("--concurrency", type=int, default=4, help="slots each replica delivers at once")
+    p.add_argument("--concurrency", type=int, default=8, help="slots each replica delivers at once")
     p.add_argument("--out", type=Path, default=Path(ROOT) / "bench" / "results")
     args = p.parse_args(argv)
     report = measure(args.checklists, concurrency=args.concurrency, out=args.out)
