@@ -2,9 +2,9 @@
 
 Slack renders Block Kit, Teams renders Adaptive Cards 1.5, the console renders text with numbered choices.
 Text uses a small neutral markup: `**bold**`, `_italic_`, `` `code` ``, bullet lines starting with "- ",
-and links as `[label](url)`; a person is mentioned with `Mention(user_id, name).markup`, i.e.
-`@[name](user:U123)`. Renderers translate it (Slack notifies the person with `<@U123>`; the console and, for
-now, Teams show `@name`).
+and links as `[label](url)`; a person is mentioned with `Mention(user_id, name).markup`, delimited by
+private-use characters that no one types, so text a person wrote can never mention anyone. Renderers
+translate it (Slack notifies the person with `<@U123>`; the console and, for now, Teams show `@name`).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ class FileAttachment:
     title: str = ""
 
 
-MENTION = re.compile(r"@\[(?P<name>[^\]\n]*)\]\(user:(?P<user_id>[^)\s]+)\)")
+# U+E000 user id U+E001 name U+E002: Unicode private-use characters, never in what people or checks write.
+MENTION = re.compile("\ue000(?P<user_id>[^\ue000-\ue002]+)\ue001(?P<name>[^\ue000-\ue002]*)\ue002")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +120,9 @@ class Mention:
 
     @property
     def markup(self) -> str:
-        name = re.sub(r"[\[\]\n]", " ", self.name).strip() or self.user_id
-        user_id = re.sub(r"[)\s]", "", self.user_id)
-        return f"@[{name}](user:{user_id})"
+        clean = re.compile("[\ue000-\ue002\n]")
+        name = clean.sub(" ", self.name).strip() or self.user_id
+        return f"\ue000{clean.sub('', self.user_id)}\ue001{name}\ue002"
 
 
 def replace_mentions(text: str, render: Callable[[Mention], str]) -> str:

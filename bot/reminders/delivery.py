@@ -69,7 +69,7 @@ class Timing:
     # Retries stop, and lapsed or missed slots are no longer taken over, this long after the slot.
     grace: timedelta = timedelta(minutes=10)
     backoff_first: float = 1.0  # seconds
-    backoff_max: float = 30.0
+    backoff_max: float = 10.0  # jittered: 1,000 slots retrying in an outage are ~100 requests a second at most
     concurrency: int = 8  # slots delivered at once by one replica
     finish_on_shutdown: float = 5.0  # seconds a stopping replica gives its deliveries before handing them back
 

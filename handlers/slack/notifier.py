@@ -62,7 +62,8 @@ class SlackNotifier:
 
     async def post(self, scope: ScopeKey, channel_id: str, card: Card) -> str | None:
         token = await self._token(scope.workspace_id)
-        args = render_message(card)
+        # Block Kit rendering is CPU work: off the event loop, so that acknowledgements do not wait for a burst.
+        args = await asyncio.to_thread(render_message, card)
         if card.stamp is not None:
             args["metadata"] = {"event_type": card.stamp.event_type, "event_payload": card.stamp.as_dict()}
         await self._wait_turn(channel_id)

@@ -510,4 +510,5 @@ def test_a_mention_notifies_the_person_and_anything_else_stays_literal() -> None
     assert to_plain(f"owners: {dana}") == "owners: @Dana <b>"
     # Not a Slack user id (a console or Teams id): the name, escaped, and nobody is notified.
     assert to_mrkdwn(Mention("29:1abc<!channel>", "Kim").markup) == "@Kim"
-    assert to_mrkdwn("@[Kim](user:<!here>)") == "@Kim"  # never a broadcast
+    # What a person types never mentions anyone.
+    assert to_mrkdwn("@[Kim](user:U0KIM) <@U0KIM>") == "@[Kim](user:U0KIM) &lt;@U0KIM&gt;"
