@@ -199,6 +199,7 @@ def every_card(results: dict[str, CheckResult]) -> dict[str, list[Card]]:
             rm.reminder_card(status, timezone=tz, next_at=None, recheck_error="QuickBooks timed out"),
         ],
         "all_clear_card": [rm.all_clear_card(ready)],
+        "paused_card": [rm.paused_card(ready.checklist, "the channel is archived")],
         # Cards the conversation assembles itself (the export, the QuickBooks link, a confirmation prompt).
         "conversation": [
             Card((Text("The QuickBooks items to deactivate, as CSV."),), "Items to deactivate", (csv,)),
