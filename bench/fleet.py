@@ -9,10 +9,12 @@ server (`python -m preflight.main serve`) as a real process that can be killed (
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter
@@ -86,13 +88,14 @@ class Replica:
     ) -> None:
         self.name = name
         self.port = free_port()
+        self.data_dir = tempfile.mkdtemp(prefix=f"preflight-replica-{name}-")
         env = dict(os.environ)
         env.update(
             {
                 "PYTHONPATH": ROOT + os.pathsep + env.get("PYTHONPATH", ""),
                 "DATABASE_URL": url,
                 "PREFLIGHT_SECRET_KEY": generate_key(),
-                "PREFLIGHT_DATA_DIR": os.path.join(ROOT, ".fleet", name),
+                "PREFLIGHT_DATA_DIR": self.data_dir,
                 # 0: re-checks run in the server's own process (quicker to start; the tests' choice);
                 # production runs them in worker processes (2), as the benchmark does.
                 "PREFLIGHT_CHECK_PROCESSES": str(check_processes),
@@ -155,6 +158,7 @@ class Replica:
             self.proc.wait(timeout=30)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @dataclass(frozen=True)
