@@ -12,6 +12,9 @@
    while a full check runs in the server (`bench.ack`).
 6. Results go to `bench/results/latest.json` and `latest.md`; with the default sizes, README.md's
    Benchmarks section is refreshed.
+7. Reminders across replicas (`bench.reminders`): 1,000 checklists due in one minute on two replicas against
+   the Slack stand-in with injected 5xx and 429s, one replica killed mid-burst; `bench/results/reminders.json`.
+   `--reminders-only` runs just this part; `--no-reminders` skips it.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-profile", action="store_true", help="no profiled runs (the measured runs never have one)")
     p.add_argument("--ack-requests", type=int, default=50, help="concurrent slash commands per burst (50)")
     p.add_argument("--ack-interval", type=float, default=1.0, help="seconds between bursts during the check (1)")
+    p.add_argument("--reminders-only", action="store_true", help="run only the reminders benchmark")
+    p.add_argument("--no-reminders", action="store_true", help="skip the reminders benchmark")
+    p.add_argument("--reminder-checklists", type=int, default=1000, help="checklists due at once (1,000)")
     p.add_argument("--out", type=Path, default=Path(ROOT) / "bench" / "results", help="results directory")
     p.add_argument(
         "--readme", choices=("auto", "yes", "no"), default="auto", help="refresh README.md (auto: default sizes only)"
@@ -147,8 +153,22 @@ def measure_baseline(sims: Child, hello: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def run_reminders(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import reminders
+
+    print(f"Reminders benchmark: {args.reminder_checklists:,} checklists on 2 replicas", file=sys.stderr)
+    result = reminders.measure(args.reminder_checklists, out=args.out)
+    keys = ("checklists", "posted", "lost", "duplicates", "wall_s", "ack_p99_ms_during_burst", "peak_rss_mb")
+    print("  " + ", ".join(f"{k} {result[k]}" for k in keys), file=sys.stderr)
+    print(f"Results: {args.out / 'reminders.json'}", file=sys.stderr)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.reminders_only:
+        run_reminders(args)
+        return 0
     settings = Settings()
     today = _today(settings.timezone)
     sizes = {"qbo_items": args.items, "finale_products": args.products, "finale_sales_orders": args.sales_orders}
@@ -204,4 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         report.update_readme(Path(ROOT) / "README.md", results)
     print(table, file=sys.stderr)
     print(f"Results: {out / 'latest.json'}", file=sys.stderr)
+    if not args.no_reminders:
+        run_reminders(args)
     return 0

@@ -2,12 +2,16 @@
 
 Slack renders Block Kit, Teams renders Adaptive Cards 1.5, the console renders text with numbered choices.
 Text uses a small neutral markup: `**bold**`, `_italic_`, `` `code` ``, bullet lines starting with "- ",
-and links as `[label](url)`. Renderers translate it.
+and links as `[label](url)`; a person is mentioned with `Mention(user_id, name).markup`, delimited by
+private-use characters that no one types, so text a person wrote can never mention anyone. Renderers
+translate it (Slack notifies the person with `<@U123>`; the console and, for now, Teams show `@name`).
 """
 
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -103,6 +107,40 @@ class FileAttachment:
     title: str = ""
 
 
+# U+E000 user id U+E001 name U+E002: Unicode private-use characters, never in what people or checks write.
+MENTION = re.compile("\ue000(?P<user_id>[^\ue000-\ue002]+)\ue001(?P<name>[^\ue000-\ue002]*)\ue002")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person named in text so that the platform notifies them (Slack `<@U123>`)."""
+
+    user_id: str
+    name: str
+
+    @property
+    def markup(self) -> str:
+        clean = re.compile("[\ue000-\ue002\n]")
+        name = clean.sub(" ", self.name).strip() or self.user_id
+        return f"\ue000{clean.sub('', self.user_id)}\ue001{name}\ue002"
+
+
+def replace_mentions(text: str, render: Callable[[Mention], str]) -> str:
+    """Each mention's markup in `text`, rendered by the surface."""
+    return MENTION.sub(lambda m: render(Mention(m.group("user_id"), m.group("name"))), text)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a posted message is, so that a surface can find it again (Slack message `metadata`)."""
+
+    event_type: str  # e.g. "preflight_reminder"
+    payload: tuple[tuple[str, str], ...]  # e.g. (("checklist_id", "12"), ("slot", "2026-03-03T09:00:00+00:00"))
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.payload)
+
+
 @dataclass(frozen=True)
 class Card:
     blocks: tuple[Block, ...]
@@ -113,6 +151,8 @@ class Card:
     private: bool = False
     # Replace the message this reply answers (e.g. "checking..." becomes the result).
     replace: bool = False
+    # Posted with this stamp, where the surface can keep one (Slack message metadata).
+    stamp: Stamp | None = None
 
 
 # ---------------------------------------------------------------- forms (Slack modals, Teams Input.*)

@@ -14,8 +14,8 @@ import html
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger, BaseRequest, StreamResponse
@@ -26,6 +26,9 @@ from bot.settings import Settings
 from bot.surfaces import ServeOptions, Surface, SurfacePlugin, notifier_for
 from checks.sources.errors import SourceError
 from storage.db import ping
+
+if TYPE_CHECKING:
+    from bot.reminders.delivery import Timing
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,18 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time)
 
 
+def reminder_timing(settings: Settings) -> Timing:
+    from bot.reminders.delivery import Timing
+    from bot.reminders.scheduler import MISFIRE_GRACE
+
+    return Timing(
+        lease=timedelta(seconds=settings.reminder_lease_seconds),
+        sweep_every=timedelta(seconds=settings.reminder_sweep_seconds),
+        grace=MISFIRE_GRACE,
+        concurrency=settings.reminder_concurrency,
+    )
+
+
 def run_server(
     settings: Settings,
     plugins: Sequence[SurfacePlugin],
@@ -171,7 +186,7 @@ def run_server(
         names = ", ".join(plugin.name for plugin in plugins)
         raise SurfaceConfigurationError(f"No chat surface is configured ({names}): set the variables of one.")
     app = create_app(core, surfaces)
-    reminders = Reminders(core.service, notifier_for(surfaces))
+    reminders = Reminders(core.service, notifier_for(surfaces), timing=reminder_timing(settings))
 
     async def start_reminders(_: web.Application) -> None:
         await reminders.start()  # rebuilds every checklist's job from the database

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     request_lease_seconds: float = Field(
         default=60.0, gt=0, le=3600, validation_alias="PREFLIGHT_REQUEST_LEASE_SECONDS"
     )
+    # Reminders across replicas (bot/reminders/delivery.py): how long a claim on a slot lasts unrenewed (a replica
+    # killed mid-slot is taken over after it), how often each replica looks for lapsed or missed slots, and how
+    # many slots one replica delivers at once.
+    reminder_lease_seconds: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="PREFLIGHT_REMINDER_LEASE_SECONDS"
+    )
+    reminder_sweep_seconds: float = Field(
+        default=15.0, gt=0, le=3600, validation_alias="PREFLIGHT_REMINDER_SWEEP_SECONDS"
+    )
+    reminder_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="PREFLIGHT_REMINDER_CONCURRENCY")
 
     # QuickBooks Online (Intuit OAuth 2.0)
     qbo_client_id: str | None = Field(default=None, validation_alias="QBO_CLIENT_ID")

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
-from bot.cards import Card
+from bot.cards import Card, Stamp
 from bot.checklist.views import ChecklistView, ScopeKey
-from bot.reminders.notify import Notifier
+from bot.reminders.notify import DirectMessages, FindsPosted, Notifier
 
 if TYPE_CHECKING:
     import typer
@@ -75,11 +75,27 @@ class RoutingNotifier:
     def __init__(self, notifiers: Mapping[str, Notifier]) -> None:
         self.notifiers = dict(notifiers)
 
-    async def post(self, scope: ScopeKey, channel_id: str, card: Card) -> str | None:
+    def _for(self, scope: ScopeKey) -> Notifier:
         notifier = self.notifiers.get(scope.platform)
         if notifier is None:
             raise LookupError(f"No {scope.platform} surface is running here to post reminders with.")
-        return await notifier.post(scope, channel_id, card)
+        return notifier
+
+    async def post(self, scope: ScopeKey, channel_id: str, card: Card) -> str | None:
+        return await self._for(scope).post(scope, channel_id, card)
+
+    async def find_posted(self, scope: ScopeKey, channel_id: str, stamp: Stamp) -> str | None:
+        """The surface's own lookup; a surface without one cannot tell, and a re-post goes ahead."""
+        notifier = self._for(scope)
+        if isinstance(notifier, FindsPosted):
+            return await notifier.find_posted(scope, channel_id, stamp)
+        return None
+
+    async def direct_message(self, scope: ScopeKey, user_id: str, card: Card) -> str | None:
+        notifier = self._for(scope)
+        if isinstance(notifier, DirectMessages):
+            return await notifier.direct_message(scope, user_id, card)
+        return None
 
 
 def notifier_for(surfaces: Sequence[Surface]) -> RoutingNotifier:

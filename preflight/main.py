@@ -10,3 +10,7 @@ app = build_app(SURFACES)
 
 def main() -> None:
     run(app)
+
+
+if __name__ == "__main__":  # `python -m preflight.main serve`, as the replica tests and the benchmark start it
+    main()

@@ -185,6 +185,11 @@ class Checklist(Base):
     reminder_timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None: the default
     reminder_channel_id: Mapped[str | None] = mapped_column(String(255))  # None: the checklist's channel
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The channel refused a reminder for good (archived, bot removed, token revoked): reminders wait for `remind on`.
+    reminders_paused_reason: Mapped[str | None] = mapped_column(String(255))
+    reminders_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the reminder settings last changed: a slot before it is never caught up after a restart.
+    reminders_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[ChecklistState] = mapped_column(_enum(ChecklistState, "checklist_state"), default=ChecklistState.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -349,10 +354,14 @@ class Confirmation(Base):
 
 
 class ReminderDelivery(Base):
-    """One reminder slot of one checklist; the row is inserted first, so only one replica posts it."""
+    """One reminder slot of one checklist, held by a lease: `claimed_by` posts it unless its lease lapses first,
+    then another replica takes it over (and looks for the message when a post was already tried)."""
 
     __tablename__ = "reminder_deliveries"
-    __table_args__ = (UniqueConstraint("checklist_id", "slot"),)
+    __table_args__ = (
+        UniqueConstraint("checklist_id", "slot"),
+        Index("ix_reminder_deliveries_open", "posted_at", "gave_up_at", "lease_expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id", ondelete="CASCADE"))
@@ -361,6 +370,10 @@ class ReminderDelivery(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     message_ref: Mapped[str | None] = mapped_column(String(512))  # e.g. "C123:1712345678.000100"
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: a claim from before leases
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # posts tried
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # grace over, or the channel is gone
 
 
 class ConversationReference(Base):

@@ -88,6 +88,7 @@ class ServiceBase:
             state=row.state.value,
             reminder_schedule=row.reminder_schedule,
             reminders_enabled=row.reminders_enabled,
+            reminders_paused=row.reminders_paused_reason if row.reminders_enabled else None,
             created_at=row.created_at,
         )
 

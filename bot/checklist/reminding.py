@@ -11,32 +11,51 @@ import logging
 from collections.abc import Callable
 
 from bot.checklist.checklists import Checklists
+from bot.checklist.errors import InputError
 from bot.checklist.views import Actor, ChecklistStatus
 from bot.requests import mark_applied
-from storage.repositories import checklists
+from storage.repositories import checklists, reminders
 
 log = logging.getLogger(__name__)
 
 
 class Reminding(Checklists):
     def set_reminders(self, checklist_id: int, actor: Actor, schedule: str | None) -> str:
+        """A new schedule, `on` (resume paused or stopped reminders on the current schedule) or None (off).
+
+        Any of them clears a pause: the owner has seen to the channel."""
         from bot.checklist.schedule import describe, parse_schedule
 
         with self.sessions.begin() as s:
             self._require_owner(s, checklist_id, actor, "change reminders")
             mark_applied(s)
             row = self._row(s, checklist_id)
+            resumed = dict(reminders_paused_reason=None, reminders_paused_at=None, reminders_changed_at=self.clock())
+            tz = row.reminder_timezone or self.settings.timezone
             if schedule is None:
-                checklists.update_checklist(s, checklist_id, reminders_enabled=False)
+                checklists.update_checklist(s, checklist_id, reminders_enabled=False, **resumed)
                 reply = "Reminders for this checklist are off."
+            elif schedule.strip().lower() == "on":
+                if not row.reminder_schedule:
+                    raise InputError("There is no reminder schedule yet: say e.g. `remind weekdays 09:00`.")
+                checklists.update_checklist(s, checklist_id, reminders_enabled=True, **resumed)
+                reply = f"Reminders are on again: I'll remind this channel {describe(row.reminder_schedule)} ({tz})."
             else:
                 cron = parse_schedule(schedule)
-                checklists.update_checklist(s, checklist_id, reminder_schedule=cron, reminders_enabled=True)
-                tz = row.reminder_timezone or self.settings.timezone
+                checklists.update_checklist(s, checklist_id, reminder_schedule=cron, reminders_enabled=True, **resumed)
                 reply = f"I'll remind this channel {describe(cron)} ({tz}) until every item is cleared."
         # After the commit, so that the scheduler reads the new settings.
         self._reminders_changed(checklist_id)
         return reply
+
+    def pause_reminders(self, checklist_id: int, reason: str) -> bool:
+        """The channel refuses reminders for good: keep the schedule, stop posting until `remind on`.
+        True when this call paused them (the first replica to find out tells an owner)."""
+        with self.sessions.begin() as s:
+            paused = reminders.pause(s, checklist_id, reason, now=self.clock())
+        if paused:
+            self._reminders_changed(checklist_id)
+        return paused
 
     def stop_reminders_if_all_clear(self, checklist_id: int, status: ChecklistStatus) -> bool:
         """Everything is cleared: the ready card is the all-clear, so reminders stop for good. True when this

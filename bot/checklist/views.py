@@ -46,6 +46,7 @@ class ChecklistView:
     state: str
     reminder_schedule: str | None = None
     reminders_enabled: bool = False
+    reminders_paused: str | None = None  # why the channel refuses reminders (they wait for `remind on`)
     created_at: datetime | None = None
 
     def is_owner(self, user_id: str) -> bool:

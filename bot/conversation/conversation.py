@@ -447,6 +447,8 @@ class Conversation:
         if not schedule:
             current = view.reminder_schedule if view.reminders_enabled else None
             text = f"Reminders: {current} ({view.timezone})." if current else "Reminders are off."
+            if view.reminders_paused:
+                text = m.paused_line(view.reminders_paused)
             return Reply(
                 [m.notice(text + " Set them with `remind weekdays 09:00` or turn them off with `remind off`.")]
             )

@@ -182,12 +182,19 @@ def checklist_card(status: ChecklistStatus) -> Card:
         )
     if status.changes:
         rows.append(Context(changes_text(status)))
+    if view.reminders_paused:
+        rows.append(Context(paused_line(view.reminders_paused)))
     buttons = [Button("Check everything", "check", "all", Style.PRIMARY)]
     if status.next_step is not None:
         buttons.append(Button("Next step", "next"))
     rows.append(Actions(tuple(buttons)))
     fallback = f"Preflight: {status.cleared_count} of {len(status.specs)} cleared for {view.company_label}"
     return Card(blocks=tuple(rows), fallback=fallback)
+
+
+def paused_line(reason: str) -> str:
+    """On the checklist card (status, App Home) while the channel refuses reminders."""
+    return f"Reminders paused: {reason}. `remind on` resumes."
 
 
 def changes_text(status: ChecklistStatus) -> str:

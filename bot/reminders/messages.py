@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from bot.cards import Actions, Block, Button, Card, Context, Header, StatusRow, Style, Text
-from bot.checklist.views import Actor, ChecklistStatus
+from bot.cards import Actions, Block, Button, Card, Context, Header, Mention, StatusRow, Style, Text
+from bot.checklist.views import Actor, ChecklistStatus, ChecklistView
 from bot.conversation.messages import NOT_CHECKED
 from checks.registry import CheckSpec
 from checks.results import CheckResult, Pending, Status
@@ -36,7 +36,21 @@ def when(at: datetime, timezone: tzinfo) -> str:
 
 
 def mentions(owners: Sequence[Actor]) -> str:
-    return ", ".join(f"@{o.name}" for o in owners) or "nobody yet"
+    """The owners @-mentioned for real: each surface notifies them (Slack `<@U…>`)."""
+    return ", ".join(Mention(o.user_id, o.name).markup for o in owners) or "nobody yet"
+
+
+def paused_card(view: ChecklistView, reason: str) -> Card:
+    """Told to an owner directly when the channel refuses reminders for good."""
+    text = (
+        f"I could not post the Preflight reminder for {view.company_label} into its channel: {reason}. "
+        "Reminders for this checklist are paused: once the channel takes messages from me again (invite me back "
+        "if I was removed), an owner types `remind on` there to resume them."
+    )
+    return Card(
+        blocks=(Header(f"Reminders paused · {view.company_label}"), Text(text)),
+        fallback=f"Preflight reminders for {view.company_label} are paused: {reason}",
+    )
 
 
 def action_needed(spec: CheckSpec, result: CheckResult | None) -> str:

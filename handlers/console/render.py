@@ -16,6 +16,7 @@ from bot.cards import (
     StatusRow,
     Table,
     Text,
+    replace_mentions,
 )
 
 ICONS = {
@@ -39,7 +40,8 @@ LABELS = {
 
 
 def plain(text: str) -> str:
-    """The neutral markup as terminal text: drop emphasis markers, show links as `label (url)`."""
+    """The neutral markup as terminal text: drop emphasis markers, show links as `label (url)`, people as `@name`."""
+    text = replace_mentions(text, lambda mention: f"@{mention.name}")
     text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", text)
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
     return text

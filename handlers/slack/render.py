@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cards import (
+    MENTION,
     Actions,
     Block,
     Button,
@@ -37,10 +38,12 @@ from bot.cards import (
     Divider,
     Fields,
     Header,
+    Mention,
     StatusRow,
     Style,
     Table,
     Text,
+    replace_mentions,
 )
 
 ACTION_PREFIX = "preflight:"
@@ -78,6 +81,7 @@ STATUS_EMOJI: dict[str, str] = {
 }
 
 _ELLIPSIS = "…"
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _BULLET = re.compile(r"(?m)^(\s*)- ")
@@ -99,7 +103,25 @@ def escape(text: str) -> str:
 
 
 def to_mrkdwn(text: str) -> str:
-    """Neutral markup (see bot.cards) → Slack mrkdwn, with everything else escaped."""
+    """Neutral markup (see bot.cards) → Slack mrkdwn, with everything else escaped; a mention notifies."""
+    out: list[str] = []
+    position = 0
+    for match in MENTION.finditer(text):
+        out.append(_to_mrkdwn(text[position : match.start()]))
+        out.append(_mention(Mention(match.group("user_id"), match.group("name"))))
+        position = match.end()
+    out.append(_to_mrkdwn(text[position:]))
+    return "".join(out)
+
+
+def _mention(mention: Mention) -> str:
+    # Only a Slack user id becomes `<@U…>`; anything else (a console or Teams id) shows the name.
+    if _SLACK_USER_ID.fullmatch(mention.user_id):
+        return f"<@{mention.user_id}>"
+    return escape(f"@{mention.name}")
+
+
+def _to_mrkdwn(text: str) -> str:
     text = _BULLET.sub(r"\1• ", text)
     parts: list[str] = []
     for i, part in enumerate(_CODE_SPAN.split(text)):
@@ -115,6 +137,7 @@ def to_mrkdwn(text: str) -> str:
 
 def to_plain(text: str) -> str:
     """Neutral markup → plain text (headers, button labels, dialog titles render no markup)."""
+    text = replace_mentions(text, lambda mention: f"@{mention.name}")
     text = _BULLET.sub(r"\1• ", text)
     text = re.sub(r"\[([^\]\n]+)\]\(([^)\s]+)\)", r"\1 (\2)", text)
     text = _BOLD.sub(r"\1", text)

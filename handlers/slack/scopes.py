@@ -10,4 +10,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "users:read",
     "channels:read",
     "groups:read",
+    # Reminders look for their own earlier post (message metadata) before posting again.
+    "channels:history",
+    "groups:history",
 )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from bot.cards import replace_mentions
+
 _LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s]+)\)")
 _TOKEN = re.compile(
     r"(?P<code>`[^`\n]+`)"
@@ -59,7 +61,8 @@ def _inline(text: str, *, bold: bool = False) -> str:
 
 
 def to_markdown(text: str) -> str:
-    """Neutral markup → TextBlock markdown (see the module docstring)."""
+    """Neutral markup → TextBlock markdown (see the module docstring). A mention shows the name for now."""
+    text = replace_mentions(text, lambda mention: f"@{mention.name}")
     pieces: list[tuple[bool, str]] = []
     for raw in text.strip("\n").split("\n"):
         bullet = _BULLET.match(raw)
@@ -77,6 +80,7 @@ def to_markdown(text: str) -> str:
 
 def to_plain(text: str) -> str:
     """Neutral markup → plain text, for places Teams shows verbatim (button titles, facts' titles, fallbacks)."""
+    text = replace_mentions(text, lambda mention: f"@{mention.name}")
     text = re.sub(r"\[([^\]\n]+)\]\(([^)\s]+)\)", r"\1 (\2)", text)
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
     return re.sub(r"`([^`\n]+)`", r"\1", text)

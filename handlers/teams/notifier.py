@@ -70,9 +70,22 @@ class TeamsNotifier:
             if status in GONE:
                 log.warning("Teams reminder for %s/%s not posted (%s): pausing", scope.workspace_id, channel_id, status)
                 raise ChannelGone(GONE[status]) from None
-            log.warning("Teams reminder for %s/%s not posted: %s", scope.workspace_id, channel_id, type(exc).__name__)
-            raise RetryLater(f"Teams answered {status or type(exc).__name__}") from None
+            log.warning("Teams reminder for %s/%s not posted: %s", scope.workspace_id, channel_id, status or "")
+            # A 429 refuses before posting; after a 5xx or a lost connection the message may exist. Bot
+            # Framework gives a bot no way to read a channel back, so the scheduler's retry cannot look first.
+            raise RetryLater(
+                f"Teams answered {status or type(exc).__name__}", _retry_after(exc), maybe_posted=status != 429
+            ) from None
         return f"{channel_id}:{sent[0]}" if sent else None
+
+
+def _retry_after(exc: Exception) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("Retry-After")
+    try:
+        return float(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _status(exc: Exception) -> int | None:

@@ -17,6 +17,7 @@ scopes of manifest/slack/manifest.json unless told otherwise, as an install of t
 from __future__ import annotations
 
 from sandbox.slack.app import SlackApiSandbox
+from sandbox.slack.faults import Chance
 from sandbox.slack.limits import validate_blocks, validate_message, validate_view
 from sandbox.slack.model import (
     DEFAULT_BOT_SCOPES,
@@ -31,6 +32,7 @@ from sandbox.slack.model import (
 )
 
 __all__ = [
+    "Chance",
     "DEFAULT_BOT_SCOPES",
     "DEFAULT_TOKEN",
     "Channel",

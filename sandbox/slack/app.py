@@ -50,6 +50,7 @@ METHODS: dict[str, Method] = {
     "files.completeUploadExternal": files.complete_upload,
     "users.info": directory.users_info,
     "conversations.info": directory.conversations_info,
+    "conversations.history": chat.history,
     "oauth.v2.access": oauth.oauth_v2_access,
 }
 
@@ -123,7 +124,7 @@ class SlackApiSandbox(SlackState):
         body: dict[str, Any]
         try:
             failure = self.faults.take(method)
-            if failure is not None:
+            if failure is not None and not failure.after:
                 status = failure.status
                 if failure.retry_after is not None:
                     headers["Retry-After"] = str(failure.retry_after)
@@ -138,8 +139,15 @@ class SlackApiSandbox(SlackState):
                 needed = _SCOPE_FOR_METHOD.get(method)
                 if needed is not None and needed not in auth.scopes:
                     raise SlackApiError("missing_scope", needed=needed, provided=",".join(auth.scopes))
+                if method == "chat.postMessage" and isinstance(args.get("channel"), str):
+                    wait = self.post_wait(args["channel"])
+                    if wait > 0:
+                        headers["Retry-After"] = str(max(1, round(wait + 0.499)))
+                        raise SlackApiError("ratelimited", status=429)
                 body = handler(self, request, args, auth)
                 headers["X-OAuth-Scopes"] = ",".join(auth.scopes)
+            if failure is not None:  # the work is done, yet the answer is an error
+                raise SlackApiError(failure.error, status=failure.status)
         except SlackApiError as error:
             status = error.status
             body = {"ok": False, "error": error.error, **error.extra}

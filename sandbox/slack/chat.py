@@ -27,6 +27,9 @@ def _message_object(state: SlackState, args: Mapping[str, Any], auth: TokenInfo,
         message["blocks"] = args["blocks"]
     if args.get("thread_ts"):
         message["thread_ts"] = args["thread_ts"]
+    metadata = args.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str):
+        message["metadata"] = {"event_type": metadata["event_type"], "event_payload": metadata.get("event_payload")}
     return message
 
 
@@ -106,3 +109,42 @@ def delete(state: SlackState, request: web.Request, args: dict[str, Any], auth: 
     with state.lock:
         del state.posted[(channel.id, ts)]
     return {"ok": True, "channel": channel.id, "ts": ts}
+
+
+def history(state: SlackState, request: web.Request, args: dict[str, Any], auth: TokenInfo | None) -> dict[str, Any]:
+    """conversations.history: newest first, `oldest`/`latest` bounds, `limit` and cursor pages; message metadata
+    only with `include_all_metadata`. Needs channels:history (groups:history for private channels)."""
+    assert auth is not None
+    channel_id = args.get("channel")
+    if not isinstance(channel_id, str) or not channel_id:
+        raise SlackApiError("channel_not_found")
+    channel = state.channel_or_default(channel_id)
+    needed = "groups:history" if channel.is_private and not channel.is_im else "channels:history"
+    if channel.is_im:
+        needed = "im:history"
+    if needed not in auth.scopes:
+        raise SlackApiError("missing_scope", needed=needed, provided=",".join(auth.scopes))
+    if channel.is_private and not channel.is_member and not channel.is_im:
+        raise SlackApiError("channel_not_found")
+    if not channel.is_member and not channel.is_im and channel.members_only:
+        raise SlackApiError("not_in_channel")
+    try:
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or 9e18)
+        limit = max(1, min(int(args.get("limit") or 100), 999))
+        start = int(args.get("cursor") or 0)
+    except (TypeError, ValueError) as exc:
+        raise SlackApiError("invalid_arguments") from exc
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+    with state.lock:
+        found = [m for (c, ts), m in state.posted.items() if c == channel.id and oldest < float(ts) <= latest]
+    found.sort(key=lambda m: float(m["ts"]), reverse=True)
+    page = found[start : start + limit]
+    messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
+    more = start + limit < len(found)
+    return {
+        "ok": True,
+        "messages": messages,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.slack.faults import FaultQueue
+from sandbox.slack.faults import Chance, FaultQueue
 from sandbox.slack.model import (
     DEFAULT_BOT_SCOPES,
     DEFAULT_TOKEN,
@@ -82,6 +82,8 @@ class SlackState:
         self.expired_triggers: set[str] = set()
         self.used_codes: set[str] = set()
         self.faults = FaultQueue(self.lock)
+        self.post_rate: tuple[float, int] | None = None  # chat.postMessage per channel: (per second, burst)
+        self.post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, monotonic time)
         self.ids = itertools.count(1)
         self._last_ts = 0.0
         for token in tokens:
@@ -162,9 +164,39 @@ class SlackState:
         with self.lock:
             self.users[user_id] = User(user_id, name, real_name or name, display_name, tz, deleted=deleted)
 
-    def fail(self, method: str, error: str, *, times: int = 1, status: int = 200) -> None:
-        """The next `times` calls of `method` answer `{"ok": false, "error": error}` with HTTP `status`."""
-        self.faults.fail(method, error, times=times, status=status)
+    def fail(self, method: str, error: str, *, times: int = 1, status: int = 200, after: bool = False) -> None:
+        """The next `times` calls of `method` answer `{"ok": false, "error": error}` with HTTP `status`; with
+        `after`, the method does its work first (a message is posted, yet the answer is an error)."""
+        self.faults.fail(method, error, times=times, status=status, after=after)
+
+    def outage(self, method: str, seconds: float, *, error: str = "service_unavailable", status: int = 503) -> None:
+        """Every call of `method` fails for the next `seconds`."""
+        self.faults.outage(method, seconds, error=error, status=status)
+
+    def chaos(self, method: str, chances: list[Chance], *, seed: int = 0) -> None:
+        """Each call of `method` fails at random, e.g. `[Chance(0.3, "internal_error", 500)]`."""
+        self.faults.chaos(method, chances, seed=seed)
+
+    def limit_posts(self, per_second: float = 1.0, burst: int = 1) -> None:
+        """chat.postMessage at most `per_second` per channel (after a burst): beyond it, 429 with Retry-After,
+        as Slack answers an app posting faster than about one message per second into a channel."""
+        with self.lock:
+            self.post_rate = (per_second, burst)
+
+    def post_wait(self, channel_id: str) -> float:
+        """0 when a post into the channel may go now (and it is counted), else the seconds to wait."""
+        with self.lock:
+            if self.post_rate is None:
+                return 0.0
+            rate, burst = self.post_rate
+            now = time.monotonic()
+            tokens, at = self.post_buckets.get(channel_id, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - at) * rate)
+            if tokens < 1.0:
+                self.post_buckets[channel_id] = (tokens, now)
+                return (1.0 - tokens) / rate
+            self.post_buckets[channel_id] = (tokens - 1.0, now)
+            return 0.0
 
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` get HTTP 429 `ratelimited` with `Retry-After: retry_after`."""

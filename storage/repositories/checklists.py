@@ -117,6 +117,9 @@ CHECKLIST_FIELDS = frozenset(
         "reminder_timezone",
         "reminder_channel_id",
         "reminders_enabled",
+        "reminders_paused_reason",
+        "reminders_paused_at",
+        "reminders_changed_at",
         "state",
     }
 )

@@ -16,6 +16,7 @@ TINY = ["--items", "300", "--products", "1000", "--sales-orders", "200", "--qbo-
 def test_tiny_benchmark_writes_sane_results(tmp_path: Path) -> None:
     readme = (Path(ROOT) / "README.md").read_text(encoding="utf-8")
     args = [*TINY, "--ack-requests", "5", "--ack-interval", "0.2", "--out", str(tmp_path), "--readme", "no"]
+    args.append("--no-reminders")  # a minute-long run of its own; the replica tests cover its logic
     done = subprocess.run(
         [sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
     )

@@ -140,6 +140,8 @@ def test_scopes_are_minimal_and_cover_the_api_calls(manifest: dict[str, Any]) ->
         "users:read",
         "channels:read",
         "groups:read",
+        "channels:history",
+        "groups:history",
     }
     assert "user" not in manifest["oauth_config"]["scopes"]
     # chat:write.public only extends chat:write.

@@ -12,8 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.orm import Session
 
 from storage.db import alembic_config, current_revision, head_revision, make_engine, normalize_url, upgrade
-from storage.models import Base, CheckResultRecord, CheckRun, Platform
-from storage.repositories import checklists as repo
+from storage.models import Base, CheckResultRecord, Platform
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,17 +148,28 @@ def test_results_stored_before_result_ids_read_back_with_an_empty_id(db_url: str
     now = datetime(2026, 11, 1, tzinfo=UTC)
     try:
         with Session(engine) as session, session.begin():
-            # Tables 0002 leaves alone go through the models; check_results as it was at 0001.
-            workspace = repo.get_or_create_workspace(session, Platform.SLACK, "T1")
-            checklist = repo.create_checklist(session, workspace, "C1")
-            run = CheckRun(checklist_id=checklist.id, started_at=now, triggered_by="U1", slugs=["backup"])
-            session.add(run)
-            session.flush()
-            old = sa.Table("check_results", sa.MetaData(), autoload_with=session.connection())
+            # Every table as it was at 0001 (later revisions change checklists and reminder_deliveries too).
+            connection = session.connection()
+            tables = sa.MetaData()
+            tables.reflect(connection, only=["workspaces", "checklists", "check_runs", "check_results"])
+            workspace_id = connection.execute(
+                tables.tables["workspaces"].insert().returning(tables.tables["workspaces"].c.id),
+                dict(platform=Platform.SLACK.value, external_id="T1", created_at=now),
+            ).scalar_one()
+            checklist = dict(workspace_id=workspace_id, channel_id="C1", enable_date_decided=False, version=1)
+            checklist |= dict(reminders_enabled=False, state="open", created_at=now, updated_at=now)
+            checklist_id = connection.execute(
+                tables.tables["checklists"].insert().returning(tables.tables["checklists"].c.id), checklist
+            ).scalar_one()
+            run = dict(checklist_id=checklist_id, started_at=now, triggered_by="U1", slugs=["backup"])
+            run_id = connection.execute(
+                tables.tables["check_runs"].insert().returning(tables.tables["check_runs"].c.id), run
+            ).scalar_one()
+            old = tables.tables["check_results"]
             assert "result_id" not in old.c
-            row = dict(run_id=run.id, checklist_id=checklist.id, slug="backup", status="needs_input")
+            row = dict(run_id=run_id, checklist_id=checklist_id, slug="backup", status="needs_input")
             row |= dict(summary="No backup.", hint="", findings=[], amounts={}, cleared=False, created_at=now)
-            session.execute(old.insert(), row)
+            connection.execute(old.insert(), row)
         upgrade(db_url)
         with Session(engine) as session:
             result = session.scalars(sa.select(CheckResultRecord)).one().to_result()

@@ -178,3 +178,64 @@ def test_oauth_states_are_unique_and_random(sessions: sessionmaker[Session]) -> 
             for _ in range(20)
         }
     assert len(states) == 20
+
+
+def test_a_lapsed_lease_is_taken_over_by_exactly_one_replica(
+    migrated_url: str, sessions: sessionmaker[Session]
+) -> None:
+    _, checklist_id = _checklist(sessions)
+    lease = timedelta(seconds=30)
+    with sessions.begin() as session:
+        held = reminders.acquire(session, checklist_id, SLOT, owner="dead", now=SLOT, lease=lease)
+        assert held is not None and not held.taken_over
+        assert reminders.start_attempt(session, held, now=SLOT, lease=lease) is not None
+    with sessions.begin() as session:  # while the lease runs nobody takes it
+        assert reminders.acquire(session, checklist_id, SLOT, owner="early", now=SLOT + lease / 2, lease=lease) is None
+    later = SLOT + lease + timedelta(seconds=1)
+    engines: list[Engine] = [make_engine(migrated_url) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    claims: list[reminders.Claim | None] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def replica(engine: Engine, name: str) -> None:
+        try:
+            barrier.wait()
+            with session_factory(engine).begin() as session:
+                claim = reminders.acquire(session, checklist_id, SLOT, owner=name, now=later, lease=lease)
+            with lock:
+                claims.append(claim)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=replica, args=(e, f"replica-{i}")) for i, e in enumerate(engines)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    [winner] = [c for c in claims if c is not None]
+    assert winner.taken_over and winner.attempts == 1  # the taker knows a post was tried: it looks first
+    # The dead replica cannot renew or record any more; the winner can, once.
+    with sessions.begin() as session:
+        assert reminders.renew(session, held, now=later, lease=lease) is None
+        assert not reminders.mark_posted(session, held, "C1:1", now=later)
+        assert reminders.mark_posted(session, winner, "C1:2", now=later)
+        assert reminders.acquire(session, checklist_id, SLOT, owner="late", now=later + lease * 3, lease=lease) is None
+
+
+def test_hand_back_lets_another_replica_take_over_at_once(sessions: sessionmaker[Session]) -> None:
+    _, checklist_id = _checklist(sessions)
+    lease = timedelta(seconds=60)
+    with sessions.begin() as session:
+        assert reminders.acquire(session, checklist_id, SLOT, owner="stopping", now=SLOT, lease=lease) is not None
+        assert reminders.acquire(
+            session, checklist_id, SLOT + timedelta(days=1), owner="stopping", now=SLOT, lease=lease
+        )
+    with sessions.begin() as session:
+        assert reminders.hand_back(session, "stopping", now=SLOT + timedelta(seconds=2)) == 2
+    with sessions() as session:
+        due = reminders.lapsed(session, now=SLOT + timedelta(seconds=2), since=SLOT - timedelta(minutes=10))
+        assert due == [(checklist_id, SLOT), (checklist_id, SLOT + timedelta(days=1))]

@@ -1,7 +1,7 @@
 """Requests already seen (idempotency keys and durable intents) and QBO's shared pace per company.
 
 Revision ID: 0004_request_keys
-Revises: 0002_check_result_ids
+Revises: 0003_reminder_leases
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_request_keys"
-down_revision: str | None = "0002_check_result_ids"
+down_revision: str | None = "0003_reminder_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

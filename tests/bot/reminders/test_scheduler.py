@@ -11,15 +11,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
-from bot.cards import Actions, Button, Card
+from bot.cards import Actions, Button, Card, Mention
 from bot.checklist.service import ChecklistService
 from bot.checklist.views import ScopeKey
 from bot.conversation import messages as m
 from bot.conversation.conversation import Conversation
-from bot.reminders.scheduler import Outcome, Reminders
+from bot.reminders.notify import RetryLater
+from bot.reminders.scheduler import Outcome, Reminders, Timing
 from checks.results import Pending, Status
 from handlers.console.notifier import ConsoleNotifier
 from sandbox.runtime import FIXES
@@ -233,7 +233,7 @@ async def test_a_reminder_rechecks_before_posting(harness: Harness, reminders: R
     assert titles["backup"] in text  # waiting for an owner
     status = h.service.status(cid)
     assert f"{status.cleared_count} of {len(status.specs)} cleared" in text
-    assert f"@{OWNER.name}" in text
+    assert Mention(OWNER.user_id, OWNER.name).markup in text  # a real mention, rendered by each surface
     assert [(b.label, b.action, b.value) for b in card_buttons(card)] == [
         ("Next step", "next", ""),
         ("Snooze 1 day", "snooze", "1d"),
@@ -393,23 +393,30 @@ async def test_the_job_delivers_the_slot_it_was_scheduled_for(harness: Harness, 
         await reminders.shutdown()
 
 
-async def test_a_failed_post_is_never_retried_by_another_replica(harness: Harness) -> None:
-    class DownChannel:
-        async def post(self, scope: ScopeKey, channel_id: str, card: Card) -> str | None:
-            raise ConnectionError("channel_not_found")
-
+async def test_a_failed_post_is_retried_and_never_posted_twice(harness: Harness) -> None:
     h = harness
     cid = (await h.start_connected()).id
     set_timezone(h, cid, "UTC")
-    h.service.set_reminders(cid, OWNER, "daily 09:00")
     slot = utc(2026, 3, 3, 9, 0)
-    with pytest.raises(ConnectionError):
-        await Reminders(h.service, DownChannel(), refresh_every=None).deliver(cid, slot)
-    working = Channel()
-    assert (await Reminders(h.service, working, refresh_every=None).deliver(cid, slot)).outcome is Outcome.TAKEN
-    assert working.posts == []
+    service = with_clock(h, lambda: slot + timedelta(seconds=30))
+    service.set_reminders(cid, OWNER, "daily 09:00")
+    # A 429, a 500 after which the message was in fact posted, then a connection error.
+    posted_anyway = RetryLater("Slack answered 500 internal_error")
+    flaky = Channel(
+        failures=[RetryLater("rate limited", 0.01, maybe_posted=False), posted_anyway, ConnectionError("reset")],
+        after={id(posted_anyway)},
+    )
+    quick = Timing(backoff_first=0.01, backoff_max=0.02)
+    delivered = await Reminders(service, flaky, refresh_every=None, timing=quick).deliver(cid, slot)
+
+    assert delivered.outcome is Outcome.POSTED
+    assert len(flaky.posts) == 1  # found by its stamp after the 500, not posted again
+    assert flaky.lookups >= 1
     [row] = deliveries(h, cid)
-    assert row.posted_at is None
+    assert row.posted_at is not None and row.attempts == 2 and row.message_ref == delivered.message_ref
+    # Another replica finds it posted.
+    again = await Reminders(service, Channel(), refresh_every=None).deliver(cid, slot)
+    assert again.outcome is Outcome.TAKEN
 
 
 async def test_console_notifier_writes_the_rendered_reminder(harness: Harness) -> None:

@@ -56,3 +56,11 @@ def test_tables_truncate_long_cells_and_say_how_many_more() -> None:
     assert lines[0] == "  Findings:"
     assert lines[2].startswith("  " + "x" * 47 + "…")
     assert lines[-1] == "  … and 10 more"
+
+
+def test_a_mention_shows_the_name() -> None:
+    from bot.cards import Card, Context, Mention
+    from handlers.console.render import render_card
+
+    card = Card(blocks=(Context(f"owners: {Mention('U0DANA', 'Dana').markup}"),))
+    assert render_card(card).text == "  (owners: @Dana)"

@@ -495,3 +495,16 @@ def test_home_view_within_100_blocks_and_publishes(
     assert slack[0].home_view("U0OWNER")["blocks"] == big["blocks"]  # type: ignore[index]
 
     assert_valid_view(render_home([], title=""))
+
+
+def test_a_mention_notifies_the_person_and_anything_else_stays_literal() -> None:
+    from bot.cards import Mention
+    from handlers.slack.render import to_mrkdwn, to_plain
+
+    dana = Mention("U0DANA", "Dana <b>").markup
+    assert to_mrkdwn(f"owners: {dana}, **soon**") == "owners: <@U0DANA>, *soon*"
+    assert to_plain(f"owners: {dana}") == "owners: @Dana <b>"
+    # Not a Slack user id (a console or Teams id): the name, escaped, and nobody is notified.
+    assert to_mrkdwn(Mention("29:1abc<!channel>", "Kim").markup) == "@Kim"
+    # What a person types never mentions anyone.
+    assert to_mrkdwn("@[Kim](user:U0KIM) <@U0KIM>") == "@[Kim](user:U0KIM) &lt;@U0KIM&gt;"

@@ -206,6 +206,7 @@ def every_card(results: dict[str, CheckResult]) -> dict[str, list[Card]]:
             m.form_errors_card("enable_date", "", {"enable_date": f"The books are closed through {NASTY}."}),
             m.form_errors_card("not_applicable", "opening-balance", {"reason": "Say why.", "other": "Also this."}),
         ],
+        "paused_card": [rm.paused_card(ready.checklist, "the channel is archived")],
         # Cards the conversation assembles itself (the export, the QuickBooks link, a confirmation prompt).
         "conversation": [
             Card((Text("The QuickBooks items to deactivate, as CSV."),), "Items to deactivate", (csv,)),
@@ -482,3 +483,12 @@ def test_dates_in_reminders_are_rendered() -> None:
         status_with({}), timezone=ZoneInfo("UTC"), next_at=datetime(2026, 1, 2, 9, tzinfo=UTC) + timedelta(0)
     )
     assert "Fri 2 Jan 09:00 UTC" in json.dumps(render_card(card), ensure_ascii=False)
+
+
+def test_a_mention_shows_the_name_for_now() -> None:
+    from bot.cards import Mention
+    from handlers.teams.markdown import to_markdown, to_plain
+
+    dana = Mention("29:1abc", "Dana_W").markup
+    assert to_markdown(f"owners: {dana}") == "owners: @Dana\\_W"
+    assert to_plain(f"owners: {dana}") == "owners: @Dana_W"

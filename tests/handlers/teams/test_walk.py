@@ -161,16 +161,16 @@ async def test_a_reminder_reaches_the_channel_proactively(harness: TeamsHarness)
 async def test_a_removed_bot_pauses_reminders_instead_of_failing_each_slot(harness: TeamsHarness) -> None:
     h = harness
     await h.say("start Acme Outdoor Goods")
+    await h.say("remind weekdays 09:00")
     view = h.core.service.find(SCOPE)
-    assert view is not None
-    h.teams.connector.fail(403, "BotNotInConversationRoster", times=5)
-    notifier = h.surface.notifier()
-    from bot.cards import Card, Text
-    from bot.reminders.notify import ChannelGone
-
-    try:
-        await notifier.post(view.scope, view.scope.channel_id, Card(blocks=(Text("Reminder"),)))
-    except ChannelGone as gone:
-        assert "removed" in gone.reason
-    else:
-        raise AssertionError("a 403 from Teams must say the channel is gone")
+    assert view is not None and view.reminders_enabled
+    h.teams.connector.fail(403, "BotNotInConversationRoster", times=50)
+    reminders = Reminders(h.core.service, h.surface.notifier(), refresh_every=None)
+    delivered = await reminders.deliver(view.id, datetime(2026, 3, 3, 14, 0, tzinfo=UTC))
+    assert delivered.outcome.value == "paused"
+    paused = h.core.service.find(SCOPE)
+    assert paused is not None and paused.reminders_paused and "removed" in str(paused.reminders_paused)
+    # The next slot asks Teams nothing: the checklist waits for an owner's `remind on`.
+    before = len(h.records())
+    again = await reminders.deliver(view.id, datetime(2026, 3, 4, 14, 0, tzinfo=UTC))
+    assert again.outcome.value != "posted" and len(h.records()) == before
