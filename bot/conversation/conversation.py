@@ -44,6 +44,12 @@ SLOW_INTENTS = frozenset(
 )
 
 
+# Intents that only show something or open a form.
+READ_ONLY_INTENTS = frozenset(
+    {"help", "unknown", "status", "next", "step", "explain", "report", "journal", "export", "ask_confirm"}
+    | {"ask_acknowledge", "open_form", "add_owner"}
+)
+
 # What the "checking…" placeholder names for intents whose argument is not a check slug.
 PROGRESS_SLUGS = {
     "enable-date": "enable-date",
@@ -59,6 +65,15 @@ PROGRESS_SLUGS = {
 class Conversation:
     def __init__(self, service: ChecklistService) -> None:
         self.service = service
+
+    def only_reads(self, intent: Intent) -> bool:
+        """True when the intent changes nothing that is stored (it shows, explains or opens a form): a surface
+        need not keep it durably before acknowledging it, and running it twice does no harm."""
+        if intent.name in READ_ONLY_INTENTS:
+            return True
+        if intent.name in ("enable-date", "backup", "balance", "remind"):
+            return not intent.arg.strip()  # without an argument they only show or open a form
+        return intent.name == "owners" and not intent.arg.strip().lower().startswith("add")
 
     def is_slow(self, intent: Intent) -> bool:
         if intent.name in ("enable-date", "backup", "balance"):

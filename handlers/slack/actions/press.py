@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.conversation.intents import Intent
 from handlers.slack.origin import from_action
 from handlers.slack.render import parse_action_id
 from handlers.slack.requests import Pending, action_key
@@ -19,6 +20,10 @@ async def press(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, con
     action = (body.get("actions") or [{}])[0]
     name = parse_action_id(str(action.get("action_id") or "")) or "unknown"
     origin, value = from_action(body, str(action.get("value") or ""))
+    if surface.conversation.only_reads(Intent(name, origin.actor(), origin.scope, arg=value)):
+        await ack()  # a press that only shows something: nothing to keep before the ack
+        surface.spawn(surface.press(client, origin, name, value), name=f"slack:button:{name}")
+        return
     pending = Pending("press", name, origin, value=value)
     key = action_key(body)
     first = await surface.durable.admit(key, pending)

@@ -29,6 +29,11 @@ async def preflight_command(
     origin = from_command(command)
     text = str(command.get("text") or "")
     intent = surface.conversation.from_text(text, origin.actor(), origin.scope)
+    if surface.conversation.only_reads(intent):
+        # Nothing to keep: it changes nothing, and answering it twice does no harm. The ack goes at once.
+        await ack()
+        surface.spawn(surface.command(client, origin, text), name="slack:/preflight")
+        return
     pending = Pending("command", intent.name, origin, text=text)
     # Kept before the ack: a retry or replay of this very request is recognised, and a crash loses nothing.
     key = command_key(request.raw_body, command)
