@@ -230,8 +230,11 @@ class SandboxRuntime:
                 continue
             invoice_id = str(next_id)
             next_id += 1
-            account.invoices.append(FinaleInvoiceRec(invoice_id, order.order_id, order.order_date))
+            # Finale stamps both records with the moment of the change (their lastUpdatedDate), in UTC.
+            now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            account.invoices.append(FinaleInvoiceRec(invoice_id, order.order_id, order.order_date, last_updated=now))
             order.invoice_ids.append(invoice_id)
+            order.last_updated = now
             posted += 1
         self.finale_state.invalidate()
         return f"Posted {posted} invoices for completed sales orders."
