@@ -116,12 +116,13 @@ class Script:
         if enable:
             d1 = (date.fromisoformat(enable) - timedelta(days=1)).isoformat()
             self.qbo(lambda: qb.get_report("BalanceSheet", {"end_date": d1}))
-            # python-quickbooks has no InventoryAdjustment class: a raw query, as scripts do.
+            # python-quickbooks has no InventoryAdjustment class: a raw query, as scripts do. QBO does not filter
+            # inventory adjustments by TxnDate, so all of them are read.
             self.pages(
                 "InventoryAdjustment",
-                lambda s: qb.query(
-                    f"SELECT * FROM InventoryAdjustment WHERE {since} STARTPOSITION {s} MAXRESULTS {PAGE}"
-                )["QueryResponse"].get("InventoryAdjustment", []),
+                lambda s: qb.query(f"SELECT * FROM InventoryAdjustment STARTPOSITION {s} MAXRESULTS {PAGE}")[
+                    "QueryResponse"
+                ].get("InventoryAdjustment", []),
             )
 
     def read_finale(self) -> None:

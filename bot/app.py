@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.checklist.connections import SourceFactory
 from bot.checklist.service import ChecklistService
 from bot.conversation.conversation import Conversation
+from bot.qbo_pace import share_qbo_pace
 from bot.settings import Settings
 from storage import crypto
 from storage.db import session_factory, upgrade
@@ -50,5 +51,6 @@ def freeze_startup_objects() -> None:
 def build_core(settings: Settings, sources: SourceFactory) -> Core:
     configure_secrets(settings)
     sessions = open_database(settings)
+    share_qbo_pace(sessions)
     service = ChecklistService(sessions, settings, sources)
     return Core(settings, sessions, service, Conversation(service))

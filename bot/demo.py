@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from bot.app import Core
@@ -15,7 +16,7 @@ from bot.checklist.service import ChecklistService
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
 from bot.conversation.conversation import Conversation
 from bot.settings import Settings, with_overrides
-from sandbox.runtime import FIXES, SandboxRuntime
+from sandbox.runtime import FIXES, PLANTED, Planted, SandboxRuntime
 from storage import crypto
 
 DEMO_SCOPE = ScopeKey("console", "demo", "go-live", "Acme Outdoor Goods (sandbox)")
@@ -74,8 +75,11 @@ def demo_secret_key(data_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def sandbox_command(runtime: SandboxRuntime) -> Callable[[str], Awaitable[str]]:
-    """`sandbox <fix>`: do in the simulated QBO or Finale what a person would do in the real one."""
+def sandbox_command(
+    runtime: SandboxRuntime, service: ChecklistService, scope: ScopeKey = DEMO_SCOPE
+) -> Callable[[str], Awaitable[str]]:
+    """`sandbox <fix>`: do in the simulated QBO or Finale what a person would do in the real one, for the enable
+    date chosen in the checklist at `scope` (the sandbox company's planned date until one is chosen)."""
 
     async def command(arg: str) -> str:
         what = arg.strip().lower()
@@ -88,7 +92,19 @@ def sandbox_command(runtime: SandboxRuntime) -> Callable[[str], Awaitable[str]]:
         todo = list(FIXES) if what == "all" else [what]
         if any(t not in FIXES for t in todo):
             return f"Unknown fix “{what}”. Try one of: {', '.join(FIXES)}, all."
-        done = [await asyncio.to_thread(runtime.fix, t) for t in todo]
-        return "\n".join(done)
+        view = service.find(scope)
+        if view is not None and view.enable_date_decided:
+            enable: date | None | Planted = view.enable_date
+            note = []
+        else:
+            enable = PLANTED
+            planned = runtime.enable_date
+            note = (
+                [f"(No enable date is chosen yet; assuming the sandbox's planned {planned.isoformat()}.)"]
+                if planned
+                else []
+            )
+        done = [await asyncio.to_thread(runtime.fix, t, enable_date=enable) for t in todo]
+        return "\n".join(note + done)
 
     return command

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     )
     # Check runs at once, each in a worker process (bot/checklist/workers.py); 0 runs them in the server's.
     check_processes: int = Field(default=2, ge=0, le=64, validation_alias="PREFLIGHT_CHECK_PROCESSES")
+    # How long a replica holds an acknowledged request it is working on; another takes over when it lapses.
+    request_lease_seconds: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="PREFLIGHT_REQUEST_LEASE_SECONDS"
+    )
 
     # QuickBooks Online (Intuit OAuth 2.0)
     qbo_client_id: str | None = Field(default=None, validation_alias="QBO_CLIENT_ID")

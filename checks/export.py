@@ -1,4 +1,4 @@
-"""The list of QBO items to deactivate, as a CSV a person opens in Excel or Google Sheets.
+"""The QBO items to deactivate (and those already written off), as a CSV a person opens in Excel or Sheets.
 
 Cells that start with = + - @ (or a tab or carriage return) are prefixed with a quote so a spreadsheet shows
 them as text instead of running them as formulas: item names come from QBO and anyone can type them.
@@ -26,6 +26,8 @@ HEADER = (
     "Expense account",
     "Matching Finale product",
     "Value is an estimate",
+    "Written off on",  # items already made inactive: the date of QBO's write-off
+    "Inventory adjustment",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,6 +71,8 @@ def rows(findings: Iterable[Finding]) -> list[list[str]]:
                 safe_text(extra.get("expense_account", "")),
                 safe_text(extra.get("finale_product", "")),
                 "yes" if extra.get("estimate") == "yes" else "no",
+                safe_text(extra.get("written_off_on", "")),
+                safe_text(extra.get("adjustment", "")),
             ]
         )
     return out

@@ -39,13 +39,14 @@ class JournalLine:
 
 @dataclass(frozen=True, slots=True)
 class DraftJournalEntry:
-    txn_date: date  # D-1
+    txn_date: date  # D-1 for the opening entry; the write-off's own date for a reversing entry
     enable_date: date
     lines: tuple[JournalLine, ...]
     memo: str
     currency: str
-    qbo_balance: Decimal
-    finale_value: Decimal
+    qbo_balance: Decimal = ZERO
+    finale_value: Decimal = ZERO
+    heading: str = ""  # what the entry is for, after its date; the opening entry's when empty
 
     @property
     def amount(self) -> Decimal:
@@ -108,7 +109,7 @@ class DraftJournalEntry:
         return "\n".join(
             [
                 f"Journal entry dated {self.txn_date.isoformat()} "
-                f"(the day before the enable date {self.enable_date.isoformat()})",
+                + (self.heading or f"(the day before the enable date {self.enable_date.isoformat()})"),
                 *rows,
                 f"Memo: {self.memo}",
             ]
@@ -166,3 +167,38 @@ def draft_opening_balance_entry(
         qbo_balance=qbo_total,
         finale_value=finale,
     )
+
+
+def draft_reversing_entry(
+    txn_date: date,
+    enable_date: date,
+    adjustment: str,
+    debits: Mapping[AccountRef, Decimal],
+    credits: Mapping[AccountRef, Decimal],
+    *,
+    currency: str = "USD",
+) -> DraftJournalEntry:
+    """The entry that puts back what an inventory write-off dated on or after the enable date moved to expense:
+    on the write-off's own date, debit the asset account(s) and credit the account QBO debited. Amounts are
+    cents; raises ValueError when the two sides do not balance."""
+    description = f"Reverses QBO inventory adjustment {adjustment} (item made inactive)"
+    lines = tuple(JournalLine("Debit", a, cents(v), description) for a, v in sorted(debits.items(), key=_by_name))
+    lines += tuple(JournalLine("Credit", a, cents(v), description) for a, v in sorted(credits.items(), key=_by_name))
+    entry = DraftJournalEntry(
+        txn_date=txn_date,
+        enable_date=enable_date,
+        lines=lines,
+        memo=(
+            f"Reverse inventory adjustment {adjustment} of {txn_date.isoformat()}: the value it wrote off falls "
+            f"inside the period Finale Inventory pushes (enable date {enable_date.isoformat()})."
+        ),
+        currency=currency,
+        heading=f"(reverses inventory adjustment {adjustment})",
+    )
+    if not entry.balanced:
+        raise ValueError("A reversing entry must balance.")
+    return entry
+
+
+def _by_name(pair: tuple[AccountRef, Decimal]) -> tuple[str, str]:
+    return (pair[0].name, pair[0].id or "")

@@ -25,7 +25,10 @@ class Need(enum.StrEnum):
     QBO_INVENTORY_VALUATION = "qbo_inventory_valuation"  # InventoryValuationSummary report, today
     QBO_ITEM_TRANSACTIONS = "qbo_item_transactions"  # POs, bills, invoices, sales receipts on/after the enable date
     QBO_INVENTORY_BALANCE = "qbo_inventory_balance"  # BalanceSheet on D-1, Inventory sub-type rows
-    QBO_ADJUSTMENTS = "qbo_adjustments"  # inventory adjustments on/after the enable date
+    QBO_ADJUSTMENTS = "qbo_adjustments"  # every inventory adjustment (QBO cannot filter them by TxnDate)
+    # InventoryValuationSummary as of the day before each write-off of an inactive inventory item
+    QBO_WRITE_OFF_VALUATION = "qbo_write_off_valuation"
+    QBO_JOURNAL_ENTRIES = "qbo_journal_entries"  # journal entries dated on/after the day before the enable date
     FINALE_PRODUCTS = "finale_products"
     FINALE_STOCK = "finale_stock"  # inventoryitem collection
     FINALE_SALES_ORDERS = "finale_sales_orders"  # sales orders + invoices
@@ -106,13 +109,34 @@ class ItemTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class AdjustmentLine:
+    item_id: str
+    qty_diff: Decimal  # negative: a write-off
+
+
+@dataclass(frozen=True, slots=True)
 class InventoryAdjustment:
     id: str
     txn_date: date
     doc_number: str | None
-    account: Ref | None
+    account: Ref | None  # AdjustAccountRef: the account QBO debits (the asset account is credited)
     item_ids: tuple[str, ...] = ()
     note: str | None = None
+    lines: tuple[AdjustmentLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPosting:
+    account_id: str
+    amount: Decimal  # positive: debit, negative: credit
+
+
+@dataclass(frozen=True, slots=True)
+class QboJournalEntry:
+    id: str
+    txn_date: date
+    doc_number: str | None
+    postings: tuple[JournalPosting, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +196,9 @@ class Snapshot:
     inventory_balance: Mapping[str, Decimal] | None = None
     inventory_balance_date: date | None = None
     adjustments: tuple[InventoryAdjustment, ...] | None = None
+    # The valuation report as of each day before a write-off (keyed by that day), home currency.
+    write_off_valuation: Mapping[date, tuple[ValuationLine, ...]] | None = None
+    journal_entries: tuple[QboJournalEntry, ...] | None = None
     products: tuple[FinaleProduct, ...] | None = None
     stock: tuple[StockRow, ...] | None = None
     sales_orders: tuple[SalesOrder, ...] | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from sandbox.company import FinaleInvoiceRec, FinaleStockRec, SandboxCompany
+from sandbox.company import FinaleInvoiceRec, FinaleStockRec, QboItemRec, SandboxCompany
 from sandbox.finale.app import create_finale_app
 from sandbox.finale.reports import average_cost_report_url, inventory_value_report_url
 from sandbox.finale.state import FinaleSimState
@@ -26,7 +26,14 @@ from sandbox.server import BackgroundServer
 SANDBOX_CLIENT_ID = "preflight-sandbox-client"
 SANDBOX_CLIENT_SECRET = "preflight-sandbox-secret"  # the simulator's own, not a real credential
 
-FIXES = ("deactivate", "unknown-items", "stock", "costs", "invoices", "journal")
+FIXES = ("deactivate", "unknown-items", "stock", "costs", "invoices", "journal", "reverse")
+
+
+class Planted:
+    """The default of `fix(enable_date=...)`: the sandbox company's own planned enable date."""
+
+
+PLANTED = Planted()
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,10 @@ class FinaleAccess:
     api_key: str
     api_secret: str
     report_urls: dict[str, str]
+
+
+# How the simulators tell the sandbox's own fixes (the person fixing QuickBooks) from Preflight's requests.
+RUNTIME_CLIENT = "preflight-sandbox-runtime"
 
 
 class SandboxRuntime:
@@ -131,8 +142,11 @@ class SandboxRuntime:
 
     # ------------------------------------------------------------ what a person would do
 
-    def fix(self, what: str, *, today: date | None = None) -> str:
-        """Clear one kind of planted problem; returns what was done, in a sentence."""
+    def fix(self, what: str, *, today: date | None = None, enable_date: date | None | Planted = PLANTED) -> str:
+        """Clear one kind of planted problem; returns what was done, in a sentence.
+
+        `enable_date` is the date the owner chose (None: blank, push the whole history); the fixes that depend
+        on it (costs, invoices, journal) follow it. Left out, they follow the sandbox company's planned date."""
         handlers = {
             "deactivate": self._deactivate_matching,
             "unknown-items": self._deactivate_unknown,
@@ -140,10 +154,12 @@ class SandboxRuntime:
             "costs": self._fix_costs,
             "invoices": self._post_invoices,
             "journal": self._post_opening_entry,
+            "reverse": self._post_reversing_entries,
         }
         if what not in handlers:
             raise ValueError(f"unknown fix {what!r}; one of {', '.join(FIXES)}")
-        return handlers[what](today or date.today())
+        enable = self.enable_date if isinstance(enable_date, Planted) else enable_date
+        return handlers[what](today or date.today(), enable)
 
     def _qbo(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         access, _refresh, _ = self.qbo_tokens()
@@ -153,7 +169,7 @@ class SandboxRuntime:
             url,
             params={"minorversion": "75"},
             json=body,
-            headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+            headers={"Authorization": f"Bearer {access}", "Accept": "application/json", "User-Agent": RUNTIME_CLIENT},
             timeout=30,
         )
         response.raise_for_status()
@@ -171,21 +187,58 @@ class SandboxRuntime:
             done += 1
         return done
 
-    def _deactivate_matching(self, today: date) -> str:
+    def _deactivate_matching(self, today: date, enable: date | None) -> str:
         ids = [str(i["id"]) for i in self.planted_list("items_to_deactivate")]
         count = self._set_inactive(ids)
         return f"Made {count} QBO inventory items inactive (QBO moved their value to Inventory Shrinkage)."
 
-    def _deactivate_unknown(self, today: date) -> str:
+    def _deactivate_unknown(self, today: date, enable: date | None) -> str:
         ids = [
             str(i["id"])
             for key in ("inventory_items_not_in_finale_fail", "inventory_items_not_in_finale_warn")
             for i in self.planted_list(key)
         ]
         count = self._set_inactive(ids)
-        return f"Made {count} QBO inventory items that Finale does not know inactive."
+        moved = self._replace_on_transactions(ids)
+        return (
+            f"Made {count} QBO inventory items that Finale does not know inactive, and put a non-inventory item "
+            f"in their place on {moved} transactions dated from the enable date on."
+        )
 
-    def _fix_stock(self, today: date) -> str:
+    def _replace_on_transactions(self, item_ids: list[str]) -> int:
+        """What a bookkeeper does in QBO's screens: edit the purchase orders, bills, invoices and sales receipts
+        from the enable date on that still name an inactive inventory item, to use a non-inventory item."""
+        qbo, enable = self.company.qbo, self.enable_date
+        stand_ins: dict[str, str] = {}
+        changed = 0
+        for txn in qbo.transactions:
+            if txn.entity == "InventoryAdjustment" or (enable is not None and txn.txn_date < enable):
+                continue
+            touched = False
+            for line in txn.lines:
+                if line.item_id not in item_ids:
+                    continue
+                if line.item_id not in stand_ins:
+                    item = next(i for i in qbo.items if i.id == line.item_id)
+                    stand_in = QboItemRec(
+                        id=qbo.next_id(),
+                        name=f"{item.name} (non-inventory)",
+                        type="NonInventory",
+                        sku=None,
+                        purchase_cost=item.purchase_cost,
+                        unit_price=item.unit_price,
+                        expense_account_id=item.expense_account_id,
+                        income_account_id=item.income_account_id,
+                    )
+                    qbo.items.append(stand_in)
+                    stand_ins[line.item_id] = stand_in.id
+                line.item_id = stand_ins[line.item_id]
+                touched = True
+            changed += touched
+        self.qbo_state.forget_answers()
+        return changed
+
+    def _fix_stock(self, today: date, enable: date | None) -> str:
         account = self.company.finale
         sums: dict[tuple[str, str], Decimal] = {}
         for row in account.stock:
@@ -201,8 +254,7 @@ class SandboxRuntime:
         self.finale_state.invalidate()
         return f"Recorded stock takes for {fixed} product/sublocation pairs with negative stock."
 
-    def _fix_costs(self, today: date) -> str:
-        enable = self.enable_date
+    def _fix_costs(self, today: date, enable: date | None) -> str:
         fixed = 0
         for product in self.company.finale.products:
             missing = product.average_cost is None or product.average_cost <= 0
@@ -218,9 +270,8 @@ class SandboxRuntime:
         self.finale_state.invalidate()
         return f"Entered an Average Cost Change for {fixed} products."
 
-    def _post_invoices(self, today: date) -> str:
+    def _post_invoices(self, today: date, enable: date | None) -> str:
         account = self.company.finale
-        enable = self.enable_date
         posted = 0
         next_id = max((int(i.invoice_id) for i in account.invoices if i.invoice_id.isdigit()), default=100000) + 1
         for order in account.orders:
@@ -239,10 +290,9 @@ class SandboxRuntime:
         self.finale_state.invalidate()
         return f"Posted {posted} invoices for completed sales orders."
 
-    def _post_opening_entry(self, today: date) -> str:
-        enable = self.enable_date
+    def _post_opening_entry(self, today: date, enable: date | None) -> str:
         if enable is None:
-            return "No enable date is planted; nothing to post."
+            return "The enable date is blank (Finale pushes the whole history): there is no opening entry to post."
         d1 = enable - timedelta(days=1)
         qbo_total = sum(
             (
@@ -282,6 +332,39 @@ class SandboxRuntime:
         }
         self._qbo("POST", "journalentry", body)
         return f"Posted the opening journal entry dated {d1.isoformat()} for {abs(difference):,.2f}."
+
+    def _post_reversing_entries(self, today: date, enable: date | None) -> str:
+        """A reversing journal entry for each write-off dated on or after the enable date, on its date: debit the
+        item's asset account, credit the account the adjustment debited, by the value written off."""
+        qbo = self.company.qbo
+        if enable is None:
+            return "The enable date is blank (Finale pushes the whole history): there is nothing to reverse."
+        done = {e.private_note for e in qbo.journal_entries}
+        posted = 0
+        for txn in qbo.transactions:
+            note = f"Reverses inventory adjustment {txn.doc_number or txn.id}"
+            if txn.entity != "InventoryAdjustment" or txn.txn_date < enable or note in done:
+                continue
+            lines = []
+            for line in txn.lines:
+                item = next((i for i in qbo.items if i.id == line.item_id), None)
+                if item is None or item.active or line.qty >= 0 or item.asset_account_id is None:
+                    continue
+                amount = abs(line.amount)
+                for posting, account in (("Debit", item.asset_account_id), ("Credit", txn.adjust_account_id)):
+                    lines.append(
+                        {
+                            "DetailType": "JournalEntryLineDetail",
+                            "Amount": str(amount),
+                            "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {"value": account}},
+                        }
+                    )
+            if lines:
+                self._qbo(
+                    "POST", "journalentry", {"TxnDate": txn.txn_date.isoformat(), "PrivateNote": note, "Line": lines}
+                )
+                posted += 1
+        return f"Posted {posted} reversing journal entries for write-offs dated on or after {enable.isoformat()}."
 
     # ------------------------------------------------------------ planted facts
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -377,6 +378,19 @@ class ConversationReference(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class Download(Base):
+    """A file handed out through a short-lived link (surfaces that cannot attach files, such as Teams)."""
+
+    __tablename__ = "downloads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random; the link carries it encrypted
+    filename: Mapped[str] = mapped_column(String(255))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class SourceCacheRecord(Base):
     """What a checklist's last read of QBO or Finale kept for the next re-check (checks/sources/cache.py):
     one compressed blob per piece, valid for one connection (`epoch`) and as of `synced_at`."""
@@ -457,3 +471,36 @@ def _confirmations_no_bulk_changes(state: ORMExecuteState) -> None:
     # session.execute(update(Confirmation)) / delete(...) bypass the flush: stop them here.
     if (state.is_update or state.is_delete) and any(mapper.class_ is Confirmation for mapper in state.all_mappers):
         raise AppendOnlyError(_APPEND_ONLY_MESSAGE.format(verb="changed" if state.is_update else "deleted"))
+
+
+class RequestKey(Base):
+    """A request from a surface, by an idempotency key (Slack: event_id, action_ts, view id or a hash of the
+    signed body): inserted before the request is acknowledged, so a retry, a replay or a double submission
+    finds it and changes nothing. Until `done`, it is also the durable intent: what to run again, under a
+    lease, when the replica that acknowledged it died before finishing."""
+
+    __tablename__ = "request_keys"
+    __table_args__ = (Index("ix_request_keys_pending", "done", "lease_until"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    intent: Mapped[str] = mapped_column(String(80), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What the surface needs to run the request again (its own JSON): encrypted, a form may hold a secret.
+    payload: Mapped[str | None] = mapped_column(EncryptedString())
+    placeholder: Mapped[str | None] = mapped_column(String(255))  # the "Checking…" message shown, if any
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)  # its state change is committed
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QboPace(Base):
+    """One token bucket per QuickBooks company, shared by every replica (rows locked while taken)."""
+
+    __tablename__ = "qbo_pace"
+
+    realm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)  # epoch seconds of the last refill

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bot.checklist import inputs
 from bot.checklist.connect import Connect
 from bot.checklist.errors import InputError
 from bot.checklist.views import Actor
@@ -151,8 +152,8 @@ class AnswerRecording(Connect):
             )
 
     def set_finale_balance(self, checklist_id: int, actor: Actor, amount: Decimal, offset_account: str | None) -> None:
-        if abs(amount) >= Decimal("1e12"):
-            raise InputError("That amount is too large to be an inventory balance; check the figure.", field="amount")
+        inputs.require_balance(amount)
+        offset_account = inputs.offset_account_name(offset_account)
         with self.sessions.begin() as s:
             self._require_owner(s, checklist_id, actor, "enter balances")
             row = self._row(s, checklist_id)
@@ -180,6 +181,6 @@ class AnswerRecording(Connect):
                     "opening-balance",
                     db.ConfirmationKind.ANSWER,
                     "offset_account",
-                    offset_account.strip()[:200],
-                    f"Offset account for the opening entry: {offset_account.strip()}",
+                    offset_account,
+                    f"Offset account for the opening entry: {offset_account}",
                 )

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.checklist import inputs
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory
 from bot.checklist.errors import NotFoundError, NotOwnerError
 from bot.checklist.shared_reads import SharedReads
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
 from bot.checklist.workers import CheckWorkers, RunReport
+from bot.requests import mark_applied
 from bot.settings import Settings
 from checks.answers import Answers, Confirmation
 from checks.registry import CheckRegistry
@@ -137,6 +139,10 @@ class ServiceBase:
         *,
         withdraws: int | None = None,
     ) -> None:
+        # Whatever the command, nothing unstorable reaches the log (PostgreSQL refuses NUL bytes).
+        inputs.require_text(value, field)
+        inputs.require_text(shown_text, field)
+        mark_applied(s)  # the request being answered now changed state, in this very transaction
         confirmations.record_confirmation(
             s,
             checklist_id,

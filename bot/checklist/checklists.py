@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.checklist.base import ServiceBase, zone
 from bot.checklist.views import Actor, ChecklistView, ScopeKey
+from bot.requests import mark_applied
 from storage.repositories import checklists, owners
 
 
@@ -34,18 +37,26 @@ class Checklists(ServiceBase):
         if existing is not None:
             return existing, False
         label = (company_label or "").strip()[:200] or "your company"
-        with self.sessions.begin() as s:
-            ws = checklists.get_or_create_workspace(s, scope.platform, scope.workspace_id, scope.workspace_name)
-            row = checklists.create_checklist(
-                s, ws, scope.channel_id, company_label=label, reminder_timezone=self.settings.timezone
-            )
-            owners.add_owner(s, row.id, actor.user_id, display_name=actor.name, added_by=actor.user_id)
-            checklist_id = row.id
+        try:
+            with self.sessions.begin() as s:
+                ws = checklists.get_or_create_workspace(s, scope.platform, scope.workspace_id, scope.workspace_name)
+                row = checklists.create_checklist(
+                    s, ws, scope.channel_id, company_label=label, reminder_timezone=self.settings.timezone
+                )
+                owners.add_owner(s, row.id, actor.user_id, display_name=actor.name, added_by=actor.user_id)
+                checklist_id = row.id
+        except IntegrityError:
+            # Someone else started this channel's checklist at the same moment (the unique channel won).
+            existing = self.find(scope)
+            if existing is None:
+                raise
+            return existing, False
         return self.get(checklist_id), True
 
     def add_owner(self, checklist_id: int, actor: Actor, new_owner: Actor) -> None:
         with self.sessions.begin() as s:
             self._require_owner(s, checklist_id, actor, "add owners")
+            mark_applied(s)
             owners.add_owner(s, checklist_id, new_owner.user_id, display_name=new_owner.name, added_by=actor.user_id)
 
     def require_owner(self, checklist_id: int, actor: Actor, what: str = "do that") -> None:

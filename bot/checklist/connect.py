@@ -13,6 +13,7 @@ from bot.checklist.connections import FinaleConnectionData, QboConnectionData, s
 from bot.checklist.errors import InputError
 from bot.checklist.runs import Runs
 from bot.checklist.views import Actor, ChecklistView
+from bot.requests import mark_applied
 from checks.snapshot import QboCompany
 from checks.sources.errors import SourceError
 from checks.sources.loader import QboReader
@@ -143,6 +144,7 @@ class Connect(Runs):
         except SourceError as exc:
             raise InputError(str(exc), field="api_key") from None
         with self.sessions.begin() as s:
+            mark_applied(s)
             connections.save_connection(
                 s,
                 checklist_id,

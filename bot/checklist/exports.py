@@ -15,9 +15,10 @@ class Exports(StatusReads):
         return check_export.deactivation_csv(result)
 
     def journal_entry(self, checklist_id: int) -> str | None:
-        """The opening-balance entry drafted by the last check, as text; None when none is needed."""
+        """The journal entries the last check drafted and QBO does not have yet, as text: the opening entry
+        dated D-1 and a reversing entry per write-off on or after the enable date. None when none is needed."""
         result = self.status(checklist_id).results.get("opening-balance")
-        if result is None or result.status is not Status.FAIL:
+        if result is None or result.status not in (Status.FAIL, Status.ERROR):
             return None
-        entry = next((f for f in result.findings if f.kind == "journal_entry"), None)
-        return entry.detail if entry else None
+        drafts = [f.detail for f in result.findings if f.kind == "journal_entry" and f.extra.get("posted") != "yes"]
+        return "\n\n".join(drafts) if drafts else None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from bot.checklist.checklists import Checklists
 from bot.checklist.views import Actor, ChecklistStatus
+from bot.requests import mark_applied
 from storage.repositories import checklists
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class Reminding(Checklists):
 
         with self.sessions.begin() as s:
             self._require_owner(s, checklist_id, actor, "change reminders")
+            mark_applied(s)
             row = self._row(s, checklist_id)
             if schedule is None:
                 checklists.update_checklist(s, checklist_id, reminders_enabled=False)

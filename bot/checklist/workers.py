@@ -46,6 +46,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
 from bot.checklist.kept import DatabasePieces, incremental_finale, incremental_qbo
+from bot.logs import configure_logging
+from bot.qbo_pace import share_qbo_pace
 from bot.settings import Settings
 from checks.answers import Answers
 from checks.registry import CheckSpec, ViewSpec, outcome_id
@@ -379,9 +381,10 @@ def _worker_main(sender: Connection, job: CheckJob, setup: _WorkerSetup) -> None
         # QBO's requests leave from threads that wait for the interpreter while others decode: hand it over
         # often (every 0.5 ms instead of 5), so that a request leaves close to its rate-limit slot.
         sys.setswitchinterval(0.0005)
-        logging.basicConfig(level=setup.log_level, format=LOG_FORMAT, stream=sys.stderr)
+        configure_logging(setup.log_level, format=LOG_FORMAT, stream=sys.stderr)
         crypto.set_secret_box(setup.secrets)
         sessions = session_factory(setup.database_url)
+        share_qbo_pace(sessions)  # the worker's QBO requests keep the pace shared with other replicas
 
         def deliver(report: PartReport) -> None:
             # At once: the data loaded for the run, and the process, are let go after the server has this.

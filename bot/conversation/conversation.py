@@ -86,6 +86,12 @@ class Conversation:
         return Intent(name, actor, scope, arg=parsed.arg)
 
     async def handle(self, intent: Intent) -> Reply:
+        unstorable = forms.unstorable_text(intent.arg, intent.values)
+        if unstorable is not None:
+            field, problem = unstorable
+            if intent.name.startswith("submit_") and field:
+                return Reply(form_errors={field: problem})
+            return Reply([m.error(problem)])
         try:
             return await self._dispatch(intent)
         except NotOwnerError as exc:
@@ -115,6 +121,9 @@ class Conversation:
         if view is None:
             return {}  # the turn itself says there is no checklist here
         first, what = forms.OWNERS_ONLY.get(form_id, ("", "do that"))
+        unstorable = forms.unstorable_text("", intent.values)
+        if unstorable is not None:
+            return {unstorable[0] or first or "form": unstorable[1]}
         try:
             self.service.require_owner(view.id, intent.actor, what)
             values = intent.values
@@ -158,7 +167,7 @@ class Conversation:
         return reply
 
     async def _start(self, intent: Intent) -> Reply:
-        view, created = self.service.start(intent.scope, intent.actor, company_label=intent.arg or None)
+        view, created = await asyncio.to_thread(self.service.start, intent.scope, intent.actor, intent.arg or None)
         if created:
             await self.on_created(view, intent.actor)
         status = await self.service.run_checks(view.id, intent.actor) if created else await self._load_status(view.id)
@@ -242,7 +251,7 @@ class Conversation:
         if words and words[0].lower() == "add":
             person = intent.people.get("owner")
             if person is not None:
-                return self._added_owner(intent, view, person)
+                return await self._added_owner(intent, view, person)
             if len(words) < 2:
                 raise InputError("Say who to add, e.g. `owners add @dana`.")
             # "@dana" typed as text names nobody in particular: the surface's picker gives the exact person.
@@ -261,10 +270,10 @@ class Conversation:
         person = intent.people.get("owner")
         if person is None:
             raise InputError("Pick the person to add.", field="owner")
-        return self._added_owner(intent, view, person)
+        return await self._added_owner(intent, view, person)
 
-    def _added_owner(self, intent: Intent, view: ChecklistView, person: Actor) -> Reply:
-        self.service.add_owner(view.id, intent.actor, person)
+    async def _added_owner(self, intent: Intent, view: ChecklistView, person: Actor) -> Reply:
+        await asyncio.to_thread(self.service.add_owner, view.id, intent.actor, person)
         return Reply([m.notice(f"{person.name} is now an owner of this checklist.", private=False)])
 
     async def _open_form(self, intent: Intent, view: ChecklistView) -> Reply:
@@ -313,7 +322,7 @@ class Conversation:
         spec = self.service.registry.get(intent.arg)
         before = (await self._load_status(view.id)).results.get(spec.slug)
         shown = m.confirmation_text(spec.slug, view, before)
-        self.service.confirm(view.id, intent.actor, spec.slug, shown)
+        await asyncio.to_thread(self.service.confirm, view.id, intent.actor, spec.slug, shown)
         return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} confirmed: {shown}")
 
     async def _acknowledge(self, intent: Intent, view: ChecklistView) -> Reply:
@@ -326,7 +335,7 @@ class Conversation:
             # Only the dialog that states the figures records an acknowledgement: show it first.
             return await self._ask(replace(intent, arg=spec.slug), view, "acknowledge")
         shown = m.acknowledgement_text(spec.slug, view, before)
-        self.service.acknowledge(view.id, intent.actor, spec.slug, ack_key, shown)
+        await asyncio.to_thread(self.service.acknowledge, view.id, intent.actor, spec.slug, ack_key, shown)
         return await self._after_answer(view, intent.actor, spec.slug, f"{intent.actor.name} acknowledged: {shown}")
 
     async def _revenue(self, intent: Intent, view: ChecklistView) -> Reply:
@@ -334,7 +343,7 @@ class Conversation:
         if answer not in ("yes", "no", "y", "n"):
             raise InputError("Answer `revenue yes` if Finale will push sales revenue, or `revenue no`.")
         pushed = answer.startswith("y")
-        self.service.set_revenue(view.id, intent.actor, pushed)
+        await asyncio.to_thread(self.service.set_revenue, view.id, intent.actor, pushed)
         said = "will push sales revenue" if pushed else "will not push sales revenue"
         return await self._after_answer(view, intent.actor, "revenue-invoices", f"{intent.actor.name}: Finale {said}.")
 
@@ -370,7 +379,7 @@ class Conversation:
         return await self._record_backup(intent, view, made, reference)
 
     async def _record_backup(self, intent: Intent, view: ChecklistView, when: date, ref: str | None) -> Reply:
-        self.service.record_backup(view.id, intent.actor, when, ref)
+        await asyncio.to_thread(self.service.record_backup, view.id, intent.actor, when, ref)
         note = f"{intent.actor.name} confirmed a complete QuickBooks backup made on {m.day(when)}"
         note += f" (reference {ref})." if ref else "."
         return await self._after_answer(view, intent.actor, "backup", note)
@@ -387,14 +396,14 @@ class Conversation:
         return await self._record_balance(intent, view, amount, offset)
 
     async def _record_balance(self, intent: Intent, view: ChecklistView, amount: Decimal, offset: str | None) -> Reply:
-        self.service.set_finale_balance(view.id, intent.actor, amount, offset)
+        await asyncio.to_thread(self.service.set_finale_balance, view.id, intent.actor, amount, offset)
         note = f"{intent.actor.name} entered Finale's inventory balance: {m.money(amount)}."
         return await self._after_answer(view, intent.actor, "opening-balance", note)
 
     async def _submit_not_applicable(self, intent: Intent, view: ChecklistView) -> Reply:
         spec = self.service.registry.get(intent.arg)
         reason = forms.read_reason(intent.values)
-        self.service.mark_not_applicable(view.id, intent.actor, spec.slug, reason)
+        await asyncio.to_thread(self.service.mark_not_applicable, view.id, intent.actor, spec.slug, reason)
         note = f"{intent.actor.name} marked “{spec.title}” not applicable: {reason}"
         return await self._after_answer(view, intent.actor, spec.slug, note)
 
@@ -441,7 +450,8 @@ class Conversation:
             return Reply(
                 [m.notice(text + " Set them with `remind weekdays 09:00` or turn them off with `remind off`.")]
             )
-        result = self.service.set_reminders(view.id, intent.actor, None if schedule.lower() == "off" else schedule)
+        wanted = None if schedule.lower() == "off" else schedule
+        result = await asyncio.to_thread(self.service.set_reminders, view.id, intent.actor, wanted)
         return Reply([m.notice(result, private=False)])
 
     async def _snooze(self, intent: Intent, view: ChecklistView) -> Reply:

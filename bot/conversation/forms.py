@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from bot.cards import ChoiceField, DateField, Form, PersonField, TextField
+from bot.checklist import inputs
 from bot.checklist.errors import InputError
 from bot.checklist.views import ChecklistView
 from bot.conversation.messages import day
@@ -150,6 +151,7 @@ def parse_date(raw: str, field: str) -> date:
 
 
 def parse_amount(raw: str, field: str) -> Decimal:
+    inputs.require_text(raw, field)
     cleaned = raw.strip().replace(",", "").replace("$", "").replace(" ", "")
     negative = cleaned.startswith("(") and cleaned.endswith(")")
     if negative:
@@ -164,6 +166,15 @@ def parse_amount(raw: str, field: str) -> Decimal:
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise InputError(f"“{raw}” has more than two decimals; give the amount to the cent.", field=field)
     return -amount if negative else amount
+
+
+def unstorable_text(arg: str, values: Values) -> tuple[str, str] | None:
+    """The first typed text that cannot be stored (a NUL byte, a lone surrogate): (field or "", why)."""
+    for name, raw in (("", arg), *values.items()):
+        problem = inputs.text_problem(raw) if raw else None
+        if problem is not None:
+            return name, problem
+    return None
 
 
 def read_enable_date(values: Values) -> date | None:
@@ -192,10 +203,11 @@ def read_finale_balance(values: Values, view: ChecklistView) -> tuple[Decimal, s
     raw = values.get("amount") or ""
     if not raw.strip():
         raise InputError("Type the balance, e.g. 48,210.37.", field="amount")
-    amount = parse_amount(raw, "amount")
+    amount = inputs.require_balance(parse_amount(raw, "amount"))
+    offset = inputs.offset_account_name(values.get("offset_account"))
     if not view.enable_date_decided or view.enable_date is None:
         raise InputError("Pick the enable date first: the balance is Finale's on the day before it.", field="amount")
-    return amount, (values.get("offset_account") or "").strip() or None
+    return amount, offset
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,25 @@ def form_errors_card(form_id: str, context: str, errors: dict[str, str]) -> Card
     )
 
 
+def welcome_card() -> Card:
+    """What Preflight says when it is added to a team or chat."""
+    text = (
+        "I check everything that must hold before Finale Inventory starts pushing into QuickBooks Online: admin "
+        "access, inventory items, the enable date, average costs, stock, invoices, the opening balance and a "
+        "backup. Once Finale pushes, there is no undo, so we clear every step first.\n"
+        "- **start** creates this conversation's checklist (you become its first owner)\n"
+        "- **help** lists every command"
+    )
+    return Card(
+        blocks=(
+            Header("Preflight for Finale → QuickBooks Online"),
+            Text(text),
+            Actions((Button("Start the checklist", "start", style=Style.PRIMARY), Button("Help", "help"))),
+        ),
+        fallback="Preflight is here. Type start to create this conversation's checklist.",
+    )
+
+
 def owners_card(text: str) -> Card:
     """Who the owners are (or why a person could not be added), with the button that adds one."""
     return Card(
@@ -390,6 +409,7 @@ AMOUNT_LABELS = {
     "qbo_balance": "QBO inventory balance on D-1",
     "finale_balance": "Finale inventory value on D-1",
     "difference": "Difference",
+    "to_reverse": "Put back by reversing entries (write-offs on or after the enable date)",
 }
 
 
@@ -415,13 +435,22 @@ def ready_card(status: ChecklistStatus) -> Card:
     facts: list[tuple[str, str]] = [("Enable date", day(view.enable_date))]
     if d1:
         facts.append(("Opening balance date (D-1)", day(d1)))
+    deactivation = status.results.get("deactivation")
     acknowledged = [c for c in status.confirmations if c.slug == "deactivation" and c.kind == "acknowledge"]
-    if acknowledged:
+    if deactivation is not None and "total_to_expense" in deactivation.amounts:
+        facts.append(("Moved to expense by deactivation", money(deactivation.amounts["total_to_expense"])))
+    elif acknowledged:
         with contextlib.suppress(ArithmeticError):
             facts.append(("Moved to expense by deactivation", money(Decimal(acknowledged[-1].value))))
+    others = status.results.get("inventory-items")
+    if others is not None and "written_off" in others.amounts:
+        facts.append(
+            ("Moved to expense by making other inventory items inactive", money(others.amounts["written_off"]))
+        )
     if opening:
         for name, amount in opening.amounts.items():
             facts.append((AMOUNT_LABELS.get(name, name.replace("_", " ").capitalize()), money(amount)))
+    put_back = [f for f in (opening.findings if opening else ()) if f.kind == "journal_entry"]
     who = [confirmation_line(status, c) for c in status.confirmations]
     last_steps = (
         "**Last steps in Finale:** Application settings > Accounting > QuickBooks Online: set the Enable date to "
@@ -432,6 +461,17 @@ def ready_card(status: ChecklistStatus) -> Card:
     if view.reminder_schedule and not view.reminders_enabled:
         intro += " Reminders for this checklist have stopped."
     blocks: list[Block] = [Header(f"Ready to enable: {view.company_label}"), Text(intro), Fields(tuple(facts))]
+    if put_back:
+        blocks.append(
+            Text(
+                "**Put back with journal entries (found in QuickBooks):**\n"
+                + "\n".join(
+                    f"{f.name}: debit {f.extra.get('debit_account', '')}, credit {f.extra.get('credit_account', '')}, "
+                    f"{money(f.amount or Decimal(0))}"
+                    for f in put_back
+                )
+            )
+        )
     if who:
         blocks.append(Text("**Confirmed:**\n" + "\n".join(who)))
     blocks.append(Text(last_steps))

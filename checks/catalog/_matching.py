@@ -1,29 +1,31 @@
 """How QBO items are matched to Finale products.
 
-Finale's rule: an item matches when its Name or Sku equals a Finale productId, trimmed and case-insensitive.
-Unicode is compared in NFC so that the same text typed on two systems (composed vs decomposed accents)
-matches. The looser key (no whitespace at all, compatibility forms) is only used for hints of collisions.
+Finale's rule: an item matches when its Name or Sku equals a Finale productId, trimmed and case-insensitive:
+`checks.identifiers.key`, the one comparison every check uses.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 
+from checks.identifiers import key, loose_key
 from checks.registry import register_view
 from checks.snapshot import FinaleProduct, Need, QboItem, Snapshot
 
+__all__ = [
+    "DELETED_SUFFIX",
+    "base_name",
+    "key",
+    "loose_key",
+    "matching_product",
+    "product_index",
+    "products_by_key",
+    "products_by_loose_key",
+]
+
 # QBO renames an item it makes inactive: "Widget" becomes "Widget (deleted)".
 DELETED_SUFFIX = " (deleted)"
-
-
-def key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip().casefold()
-
-
-def loose_key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
 def base_name(item: QboItem) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded, stale_enable_date
+from checks.identifiers import by_key, key
 from checks.money import count
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Pending, Status
@@ -72,9 +73,11 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     )
     active = [p for p in products if p.active]
     without: list[tuple[FinaleProduct, str, Decimal | None]] = []
+    # The report trims ids and may differ in case from the product list: compare as every check does.
+    listed = by_key(costs)
     for p in sorted(active, key=lambda p: p.product_id):
-        cost = costs.get(p.product_id)
-        why = problem(cost, p.product_id in costs)
+        cost = listed.get(key(p.product_id))
+        why = problem(cost, key(p.product_id) in listed)
         if why is not None:
             without.append((p, why, cost))
     findings = tuple(

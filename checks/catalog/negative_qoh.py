@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from checks.answers import Answers
 from checks.catalog._common import first, not_loaded
+from checks.identifiers import by_key, key
 from checks.money import ZERO, count, qty
 from checks.registry import Kind, register
 from checks.results import CheckResult, Finding, Status
@@ -36,12 +37,15 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
     stock, products = snapshot.stock, snapshot.products
     if stock is None or products is None:
         return not_loaded(SLUG, answers, {Need.FINALE_STOCK: stock, Need.FINALE_PRODUCTS: products})
-    names = {p.product_id: p.name for p in products}
-    # Lots are summed: a product is short at a sublocation when its lots there add up below zero.
+    names = by_key((p.product_id, p.name) for p in products)
+    # Lots are summed: a product is short at a sublocation when its lots there add up below zero. Ids that
+    # differ only by surrounding space or case are one product, shown as first spelled.
     totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    shown: dict[str, str] = {}
     sub_names: dict[str, str] = {}
     for row in stock:
-        totals[(row.product_id, row.sublocation)] += row.quantity_on_hand
+        product_id = shown.setdefault(key(row.product_id), row.product_id.strip())
+        totals[(product_id, row.sublocation)] += row.quantity_on_hand
         sub_names.setdefault(row.sublocation, row.sublocation_name or row.sublocation)
     negative = sorted((k, v) for k, v in totals.items() if v < 0)
     if not negative:
@@ -58,7 +62,7 @@ def check(snapshot: Snapshot, answers: Answers) -> CheckResult:
         Finding(
             kind="finale_stock",
             id=product_id,
-            name=names.get(product_id, product_id),
+            name=names.get(key(product_id), product_id),
             detail=f"{qty(q)} at {sub_names[sub]}",
             quantity=q,
             extra={"sublocation": sub_names[sub], "sublocation_url": sub},

@@ -59,6 +59,9 @@ _RECORDS: dict[str, type[Any]] = {
         snapshot.ValuationLine,
         snapshot.ItemTransaction,
         snapshot.InventoryAdjustment,
+        snapshot.AdjustmentLine,
+        snapshot.QboJournalEntry,
+        snapshot.JournalPosting,
         snapshot.FinaleProduct,
         snapshot.SalesOrder,
     )

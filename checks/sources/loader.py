@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from checks.catalog._moves import valuation_days
 from checks.snapshot import (
     FinaleProduct,
     InventoryAdjustment,
@@ -29,6 +30,7 @@ from checks.snapshot import (
     QboAccount,
     QboCompany,
     QboItem,
+    QboJournalEntry,
     SalesOrder,
     Snapshot,
     SourceFailure,
@@ -48,7 +50,8 @@ class QboReader(Protocol):
     def inventory_valuation(self, as_of: date) -> list[ValuationLine]: ...
     def item_transactions(self, since: date | None) -> list[ItemTransaction]: ...
     def inventory_balance(self, on: date) -> dict[str, Decimal]: ...
-    def adjustments(self, since: date) -> list[InventoryAdjustment]: ...
+    def adjustments(self, since: date | None = None) -> list[InventoryAdjustment]: ...
+    def journal_entries(self, since: date) -> list[QboJournalEntry]: ...
 
 
 class FinaleReader(Protocol):
@@ -80,6 +83,8 @@ SOURCE_SPANS = {
     Need.QBO_ITEM_TRANSACTIONS: "qbo.item_transactions",
     Need.QBO_INVENTORY_BALANCE: "qbo.inventory_balance",
     Need.QBO_ADJUSTMENTS: "qbo.adjustments",
+    Need.QBO_WRITE_OFF_VALUATION: "qbo.write_off_valuation",
+    Need.QBO_JOURNAL_ENTRIES: "qbo.journal_entries",
     Need.FINALE_PRODUCTS: "finale.products",
     Need.FINALE_STOCK: "finale.stock",
     Need.FINALE_SALES_ORDERS: "finale.sales_orders",
@@ -122,6 +127,7 @@ class Load:
         self.on_settled = on_settled
         self.spans = spans if spans is not None else Spans()
         self._jobs: list[tuple[Need, str, Callable[[], Awaitable[Any]]]] = []
+        self._events: dict[Need, asyncio.Event] = {}
         self._plan_jobs(qbo, finale)
 
     def _plan_jobs(self, qbo: QboReader | None, finale: FinaleReader | None) -> None:
@@ -158,9 +164,13 @@ class Load:
             if day_before is not None:
                 d1 = day_before
                 qbo_job(Need.QBO_INVENTORY_BALANCE, "inventory_balance", lambda: q.inventory_balance(d1))
+            # Every adjustment: write-offs before the enable date are part of the story too.
+            qbo_job(Need.QBO_ADJUSTMENTS, "adjustments", lambda: q.adjustments())
             if plan.enable_date is not None:
                 since = plan.enable_date
-                qbo_job(Need.QBO_ADJUSTMENTS, "adjustments", lambda: q.adjustments(since))
+                qbo_job(Need.QBO_JOURNAL_ENTRIES, "journal_entries", lambda: q.journal_entries(since))
+            if Need.QBO_WRITE_OFF_VALUATION in needs:
+                self._jobs.append((Need.QBO_WRITE_OFF_VALUATION, "write_off_valuation", self._write_off_job(q)))
         else:
             for need in needs:
                 if need.value.startswith("qbo"):
@@ -190,6 +200,38 @@ class Load:
         # What is not read at all (a source not connected, no D-1 without an enable date) settles at once.
         self.settled |= needs - {need for need, _, _ in self._jobs}
 
+    def _write_off_job(self, q: QboReader) -> Callable[[], Awaitable[Any]]:
+        """The valuation report as of the day before each write-off, once the items, adjustments and company
+        (for the books' close date) are in: which days to read depends on them."""
+        first = (Need.QBO_COMPANY, Need.QBO_ITEMS, Need.QBO_ADJUSTMENTS)
+
+        async def call() -> dict[date, tuple[ValuationLine, ...]]:
+            for need in first:
+                await self._settled_event(need).wait()
+            items, adjustments, company = (self.values.get(f) for f in ("items", "adjustments", "company"))
+            if items is None or adjustments is None or company is None:
+                failed = ", ".join(n.value for n in first if n in self.errors) or "not requested"
+                raise SourceError(
+                    "The inventory write-offs could not be valued, because the items, inventory adjustments or "
+                    f"company settings could not be read ({failed}). Run the check again.",
+                )
+            loop = asyncio.get_running_loop()
+            days = valuation_days(items, adjustments, company.book_close_date)
+            reports = await asyncio.gather(
+                *(loop.run_in_executor(_QBO_READS, q.inventory_valuation, day) for day in days)
+            )
+            return {day: tuple(lines) for day, lines in zip(days, reports, strict=True)}
+
+        return call
+
+    def _settled_event(self, need: Need) -> asyncio.Event:
+        event = self._events.get(need)
+        if event is None:
+            event = self._events[need] = asyncio.Event()
+            if need in self.settled or need not in {n for n, _, _ in self._jobs}:
+                event.set()
+        return event
+
     def _fail(self, need: Need, message: str) -> None:
         self.errors[need] = SourceFailure(need=need, message=message)
 
@@ -206,6 +248,8 @@ class Load:
             )
         finally:
             self.spans.add(SOURCE_SPANS[need], start, time.perf_counter())
+            # A read that depends on this one (the write-off valuation) never waits for ever.
+            self._settled_event(need).set()
         self.settled.add(need)
         if self.on_settled is not None:
             self.on_settled(need)

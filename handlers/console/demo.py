@@ -35,7 +35,7 @@ def run_demo(settings: Settings, lines: Iterator[str] | None, out: TextIO | None
         actor = console_person(name)
         downloads = demo.data_dir / "downloads"
         chat = ConsoleChat(conversation, DEMO_SCOPE, actor, LineSource(lines, out), out, downloads=downloads)
-        chat.extra = {"sandbox": sandbox_command(runtime), "as": switch_user(chat)}
+        chat.extra = {"sandbox": sandbox_command(runtime, core.service), "as": switch_user(chat)}
         out.write(
             f"Preflight demo · sandbox company “{company.qbo.company_name}” (QBO realm {company.qbo.realm_id}, "
             f"Finale account “{company.finale.account_path}”) · you are {name}, today is {today.isoformat()}.\n"

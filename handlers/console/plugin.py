@@ -27,8 +27,9 @@ def demo(
 ) -> None:
     """Start the sandbox company and chat with Preflight in the terminal."""
     from bot.cli import load_settings
+    from bot.logs import configure_logging
     from handlers.console.chat import script_lines
     from handlers.console.demo import run_demo
 
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(logging.WARNING)
     run_demo(load_settings(), script_lines(script))

@@ -10,6 +10,7 @@ retry handlers: connection errors, 429s (waiting as long as Slack's Retry-After 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class SlackApp:
     engine: AsyncEngine | None = None  # the async engine of the OAuth stores, if any
     installation_store: AsyncEncryptedInstallationStore | None = None
     app_token: str | None = None  # Socket Mode: Slack's requests arrive over a WebSocket, not HTTP
+    signing_secret: str = ""
     platform: str = PLATFORM
 
     @property
@@ -66,11 +68,24 @@ class SlackApp:
         return self.bolt.oauth_flow is not None
 
     def mount(self, app: web.Application) -> None:
-        mount(self.bolt, app, app_token=self.app_token)
+        mount(self.bolt, app, app_token=self.app_token, signing_secret=self.signing_secret)
+        sweeper: list[asyncio.Task[None]] = []
+
+        async def start(_: web.Application) -> None:
+            # Requests a killed replica acknowledged but never finished are taken over from here.
+            every = max(0.5, min(15.0, self.surface.requests.lease.total_seconds() / 2))
+            sweeper.append(asyncio.create_task(self.surface.durable.keep_sweeping(every), name="slack:sweep"))
+
+        async def stop(_: web.Application) -> None:
+            for task in sweeper:
+                task.cancel()
+            await asyncio.gather(*sweeper, return_exceptions=True)
 
         async def close(_: web.Application) -> None:
             await self.close()
 
+        app.on_startup.append(start)
+        app.on_shutdown.append(stop)
         app.on_cleanup.append(close)
 
     async def qbo_connected(self, view: ChecklistView, context: Mapping[str, str]) -> None:
@@ -160,7 +175,7 @@ def build_slack_app(core: Core, settings: Settings, *, socket_mode: bool = False
     surface = SlackSurface(
         core, client=client, installation_store=installation_store, install_url=f"{public}/slack/install"
     )
-    middleware.install(app, surface, surface.seen_events)
+    middleware.install(app, surface, surface.durable.seen_event)
     commands.register(app)
     actions.register(app)
     views.register(app)
@@ -172,4 +187,4 @@ def build_slack_app(core: Core, settings: Settings, *, socket_mode: bool = False
         log.error("A Slack listener failed: %s", type(error).__name__, exc_info=error)
 
     app_token = settings.slack_app_token.get_secret_value() if socket_mode and settings.slack_app_token else None
-    return SlackApp(app, surface, engine, installation_store, app_token)
+    return SlackApp(app, surface, engine, installation_store, app_token, signing_secret=signing)

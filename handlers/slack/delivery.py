@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -24,15 +25,9 @@ from bot.checklist.views import Actor
 from bot.conversation.messages import UNEXPECTED, notice
 from handlers.slack import texts
 from handlers.slack.directory import UserDirectory
+from handlers.slack.modals import render_modal
 from handlers.slack.origin import FormMetadata, Origin
-from handlers.slack.render import (
-    MESSAGE_MAX_BLOCKS,
-    fallback_text,
-    file_uploads,
-    render_blocks,
-    render_message,
-    render_modal,
-)
+from handlers.slack.render import MESSAGE_MAX_BLOCKS, fallback_text, file_uploads, render_blocks, render_message
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +47,16 @@ class SlackDelivery:
     privately at once."""
 
     def __init__(
-        self, client: AsyncWebClient, origin: Origin, *, install_url: str, users: UserDirectory | None = None
+        self,
+        client: AsyncWebClient,
+        origin: Origin,
+        *,
+        install_url: str,
+        users: UserDirectory | None = None,
+        placed: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.client = client
+        self.placed = placed  # told where "checking…" is, so that it is replaced even after a restart
         self.origin = origin
         self.install_url = install_url
         self.users = users
@@ -71,11 +73,14 @@ class SlackDelivery:
 
     async def progress(self, card: Card) -> str | None:
         """Show "checking…" in place of the pressed message, else as a new message; its ts, if shown."""
+        ref: str | None = None
         if self.origin.message_ts is not None and await self.update(self.origin.message_ts, card, quiet=True):
-            return self.origin.message_ts if self.blocked is None else None
-        if self.blocked is not None:
-            return None
-        return await self.post(card, quiet=True)
+            ref = self.origin.message_ts if self.blocked is None else None
+        elif self.blocked is None:
+            ref = await self.post(card, quiet=True)
+        if ref is not None and self.placed is not None:
+            await self.placed(ref)
+        return ref
 
     async def release(self, placeholder: str) -> None:
         """Nothing replaced the placeholder: put the pressed message back as it was, or remove "checking…"."""

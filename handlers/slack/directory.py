@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,18 +19,16 @@ log = logging.getLogger(__name__)
 
 NAME_TTL_SECONDS = 3600.0
 CHANNEL_TTL_SECONDS = 600.0
+# Bounded: a process serving many workspaces for months keeps the most recent entries only.
+MAX_ENTRIES = 20_000
 
 
 class UserDirectory:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._names: dict[tuple[str, str], tuple[float, str]] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic, maxsize: int = MAX_ENTRIES) -> None:
+        self._names: TTLCache[tuple[str, str], str] = TTLCache(maxsize=maxsize, ttl=NAME_TTL_SECONDS, timer=clock)
 
     def cached(self, team_id: str, user_id: str) -> str | None:
-        hit = self._names.get((team_id, user_id))
-        if hit is None or self._clock() - hit[0] > NAME_TTL_SECONDS:
-            return None
-        return hit[1]
+        return self._names.get((team_id, user_id))
 
     async def name(self, client: AsyncWebClient, team_id: str, user_id: str, fallback: str = "") -> str:
         """The person's display name (else real name, else username); `fallback` if Slack cannot say."""
@@ -51,12 +50,12 @@ class UserDirectory:
             or fallback
             or user_id
         )
-        self._names[(team_id, user_id)] = (self._clock(), name)
+        self._names[(team_id, user_id)] = name
         return name
 
     def forget_team(self, team_id: str) -> None:
-        for key in [k for k in self._names if k[0] == team_id]:
-            del self._names[key]
+        for key in [k for k in list(self._names.keys()) if k[0] == team_id]:
+            self._names.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -68,14 +67,15 @@ class ChannelInfo:
 
 
 class ChannelDirectory:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._channels: dict[tuple[str, str], tuple[float, ChannelInfo]] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic, maxsize: int = MAX_ENTRIES) -> None:
+        self._channels: TTLCache[tuple[str, str], ChannelInfo] = TTLCache(
+            maxsize=maxsize, ttl=CHANNEL_TTL_SECONDS, timer=clock
+        )
 
     async def info(self, client: AsyncWebClient, team_id: str, channel_id: str) -> ChannelInfo:
         hit = self._channels.get((team_id, channel_id))
-        if hit is not None and self._clock() - hit[0] <= CHANNEL_TTL_SECONDS:
-            return hit[1]
+        if hit is not None:
+            return hit
         try:
             response = await client.conversations_info(channel=channel_id)
             channel = response.get("channel") or {}
@@ -89,9 +89,9 @@ class ChannelDirectory:
             # Unknown means private: a checklist is never shown to people who might not see its channel.
             log.info("conversations.info %s failed: %s", channel_id, exc.response.get("error"))
             info = ChannelInfo(channel_id, channel_id, is_private=True, visible=False)
-        self._channels[(team_id, channel_id)] = (self._clock(), info)
+        self._channels[(team_id, channel_id)] = info
         return info
 
     def forget_team(self, team_id: str) -> None:
-        for key in [k for k in self._channels if k[0] == team_id]:
-            del self._channels[key]
+        for key in [k for k in list(self._channels.keys()) if k[0] == team_id]:
+            self._channels.pop(key, None)

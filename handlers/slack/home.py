@@ -17,8 +17,8 @@ from bot.checklist.service import ChecklistService
 from bot.conversation import messages as m
 from handlers.slack import texts
 from handlers.slack.directory import ChannelDirectory
+from handlers.slack.modals import render_home
 from handlers.slack.origin import HOME_VALUE_SEPARATOR, PLATFORM
-from handlers.slack.render import render_home
 
 
 def for_channel(card: Card, channel_id: str) -> Card:

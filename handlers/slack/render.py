@@ -1,10 +1,7 @@
 """Render Preflight's neutral Cards and Forms as Slack Block Kit.
 
 Messages: `client.chat_postMessage(channel=..., **render_message(card))`, or
-`respond(**render_response(card))` for a response_url.
-Modals: `client.views_open(trigger_id=..., view=render_modal(form))`; on submission
-`read_form_values(body["view"], form)` and, for field errors, `ack(**form_errors_response(errors))`.
-App Home: `client.views_publish(user_id=..., view=render_home(cards))`.
+`respond(**render_response(card))` for a response_url. Modals and App Home: handlers/slack/modals.py.
 
 Every block is built with slack_sdk's Block Kit models, whose `to_dict()` checks Slack's per-field limits;
 on top of that the renderer keeps a message within 50 blocks (100 for views), each section within 3000
@@ -16,7 +13,7 @@ match them with `action_pattern(action)` or read the action back with `parse_act
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -24,21 +21,12 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
-    DatePickerElement,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
-    RadioButtonsElement,
     SectionBlock,
-    StaticSelectElement,
-    UserSelectElement,
 )
-from slack_sdk.models.blocks.block_elements import InputInteractiveElement
-from slack_sdk.models.views import View
 
 from bot.cards import (
     Actions,
@@ -46,18 +34,13 @@ from bot.cards import (
     Button,
     Card,
     Context,
-    DateField,
     Divider,
     Fields,
-    Form,
-    FormField,
     Header,
-    PersonField,
     StatusRow,
     Style,
     Table,
     Text,
-    TextField,
 )
 
 ACTION_PREFIX = "preflight:"
@@ -171,7 +154,7 @@ def truncate_mrkdwn(text: str, limit: int) -> str:
     return text[: _safe_cut(text, limit - 1)].rstrip() + _ELLIPSIS
 
 
-def _split_mrkdwn(text: str, limit: int) -> list[str]:
+def split_mrkdwn(text: str, limit: int) -> list[str]:
     """Split converted text into chunks of at most `limit` characters, at line breaks where possible."""
     chunks: list[str] = []
     rest = text
@@ -289,7 +272,7 @@ def _actions_blocks(actions: Actions) -> list[dict[str, Any]]:
 # -------------------------------------------------------------------------------------- blocks
 
 
-def _section(mrkdwn: str) -> dict[str, Any]:
+def section_block(mrkdwn: str) -> dict[str, Any]:
     return SectionBlock(text=MarkdownTextObject(text=mrkdwn)).to_dict()
 
 
@@ -340,9 +323,9 @@ def _table_blocks(table: Table, *, csv_attached: bool) -> list[dict[str, Any]]:
     hidden = total - len(body)
     blocks: list[dict[str, Any]] = []
     if head or body:
-        blocks.append(_section(caption + "```\n" + "\n".join(head + body) + "\n```"))
+        blocks.append(section_block(caption + "```\n" + "\n".join(head + body) + "\n```"))
     elif caption:
-        blocks.append(_section(caption + "_Nothing to list._"))
+        blocks.append(section_block(caption + "_Nothing to list._"))
     if hidden > 0:
         where = "see the attached CSV" if csv_attached else "ask for the report to see them all"
         blocks.append(_context(f"…and {hidden:,} more — {where}."))
@@ -360,20 +343,20 @@ def _fields_blocks(fields: Fields) -> list[dict[str, Any]]:
     ]
 
 
-def _render_block(block: Block, *, csv_attached: bool) -> list[tuple[str, dict[str, Any]]]:
+def render_block(block: Block, *, csv_attached: bool) -> list[tuple[str, dict[str, Any]]]:
     """One neutral block → Block Kit blocks, each tagged with its kind for the size guard."""
     if isinstance(block, Header):
         text = truncate(to_plain(block.text).strip(), HEADER_MAX)
         return [("header", HeaderBlock(text=PlainTextObject(text=text)).to_dict())] if text else []
     if isinstance(block, Text):
-        return [("text", _section(chunk)) for chunk in _split_mrkdwn(to_mrkdwn(block.text), SECTION_MAX)]
+        return [("text", section_block(chunk)) for chunk in split_mrkdwn(to_mrkdwn(block.text), SECTION_MAX)]
     if isinstance(block, Context):
         text = to_mrkdwn(block.text).strip()
         return [("context", _context(text))] if text else []
     if isinstance(block, Fields):
         return [("fields", b) for b in _fields_blocks(block)] if block.pairs else []
     if isinstance(block, StatusRow):
-        return [("status", _section(status_line(block)))]
+        return [("status", section_block(status_line(block)))]
     if isinstance(block, Table):
         return [("table", b) for b in _table_blocks(block, csv_attached=csv_attached)]
     if isinstance(block, Actions):
@@ -392,13 +375,13 @@ def _merge_sections(tagged: list[tuple[str, dict[str, Any]]], kinds: set[str]) -
             previous = merged[-1][1]["text"]["text"]
             joined = f"{previous}\n{block['text']['text']}"
             if len(joined) <= SECTION_MAX:
-                merged[-1] = ("merged", _section(joined))
+                merged[-1] = ("merged", section_block(joined))
                 continue
         merged.append(("merged" if kind in kinds else kind, block))
     return merged
 
 
-def _fit(tagged: list[tuple[str, dict[str, Any]]], limit: int) -> list[dict[str, Any]]:
+def fit_blocks(tagged: list[tuple[str, dict[str, Any]]], limit: int) -> list[dict[str, Any]]:
     """Keep a reply within Slack's block limit, losing as little as possible."""
     if len(tagged) > limit:
         tagged = [t for t in tagged if t[0] != "divider"]
@@ -425,8 +408,8 @@ def render_blocks(card: Card, *, max_blocks: int = MESSAGE_MAX_BLOCKS) -> list[d
     csv_attached = any(a.filename.lower().endswith(".csv") for a in card.attachments)
     tagged: list[tuple[str, dict[str, Any]]] = []
     for block in card.blocks:
-        tagged.extend(_render_block(block, csv_attached=csv_attached))
-    return _fit(tagged, max_blocks)
+        tagged.extend(render_block(block, csv_attached=csv_attached))
+    return fit_blocks(tagged, max_blocks)
 
 
 def fallback_text(card: Card) -> str:
@@ -457,138 +440,3 @@ def render_response(card: Card) -> dict[str, Any]:
 def file_uploads(card: Card) -> list[dict[str, Any]]:
     """The card's attachments as `files_upload_v2(file_uploads=...)` entries."""
     return [{"content": a.content, "filename": a.filename, "title": a.title or a.filename} for a in card.attachments]
-
-
-# --------------------------------------------------------------------------------------- forms
-
-
-def callback_id_for(form_id: str) -> str:
-    return f"{ACTION_PREFIX}{form_id}"
-
-
-def form_id_of(callback_id: str) -> str | None:
-    """The form_id behind a Preflight modal's callback_id, else None."""
-    if not callback_id.startswith(ACTION_PREFIX):
-        return None
-    return callback_id[len(ACTION_PREFIX) :] or None
-
-
-def _input_element(field: FormField) -> InputInteractiveElement:
-    if isinstance(field, DateField):
-        return DatePickerElement(
-            action_id=field.name,
-            initial_date=field.initial.isoformat() if field.initial else None,
-            placeholder=PlainTextObject(text="Pick a date"),
-        )
-    if isinstance(field, PersonField):
-        return UserSelectElement(action_id=field.name, placeholder=PlainTextObject(text="Pick a person"))
-    if isinstance(field, TextField):
-        return PlainTextInputElement(
-            action_id=field.name,
-            # Secrets are never echoed back into a form.
-            initial_value=None if field.secret or not field.initial else field.initial,
-            multiline=field.multiline or None,
-            placeholder=PlainTextObject(text=truncate(field.placeholder, PLACEHOLDER_MAX))
-            if field.placeholder
-            else None,
-        )
-    options = [
-        Option(value=value, text=PlainTextObject(text=truncate(to_plain(label), OPTION_LABEL_MAX)))
-        for value, label in field.options
-    ]
-    if not options or len(options) > SELECT_MAX_OPTIONS:
-        raise ValueError(f"choice {field.name!r} needs 1 to {SELECT_MAX_OPTIONS} options")
-    initial = next((o for o in options if o.value == field.initial), None)
-    if len(options) <= RADIO_MAX_OPTIONS:
-        return RadioButtonsElement(action_id=field.name, options=options, initial_option=initial)
-    return StaticSelectElement(
-        action_id=field.name,
-        options=options,
-        initial_option=initial,
-        placeholder=PlainTextObject(text="Choose one"),
-    )
-
-
-def render_modal(form: Form, *, private_metadata: str | None = None) -> dict[str, Any]:
-    """A modal view dict: callback_id "preflight:<form_id>"; each input's block_id and action_id: its name.
-
-    `private_metadata` defaults to the form's context; a surface that needs more (the channel the form
-    belongs to) passes its own encoding of both.
-    """
-    metadata = form.context if private_metadata is None else private_metadata
-    if len(metadata) > PRIVATE_METADATA_MAX:
-        raise ValueError(f"form context exceeds Slack's {PRIVATE_METADATA_MAX}-character private_metadata")
-    blocks: list[dict[str, Any]] = [_section(chunk) for chunk in _split_mrkdwn(to_mrkdwn(form.intro), SECTION_MAX)]
-    for field in form.fields:
-        blocks.append(
-            InputBlock(
-                block_id=field.name,
-                label=PlainTextObject(text=truncate(to_plain(field.label), FIELD_MAX)),
-                element=_input_element(field),
-                hint=PlainTextObject(text=truncate(to_plain(field.hint), FIELD_MAX)) if field.hint else None,
-                optional=field.optional,
-            ).to_dict()
-        )
-    view = View(
-        type="modal",
-        callback_id=callback_id_for(form.form_id),
-        title=PlainTextObject(text=truncate(to_plain(form.title), MODAL_TITLE_MAX)),
-        submit=PlainTextObject(text=truncate(to_plain(form.submit_label), MODAL_TITLE_MAX)),
-        close=PlainTextObject(text="Cancel"),
-        blocks=blocks[:VIEW_MAX_BLOCKS],
-        private_metadata=metadata,
-    )
-    return view.to_dict()
-
-
-def read_form_values(view_state: Mapping[str, Any], form: Form) -> dict[str, str | None]:
-    """The submitted value of every field of `form`, None when left empty.
-
-    `view_state` is the `view` of a view_submission payload, its `state`, or `state["values"]`-holding
-    dict: `{"values": {block_id: {action_id: {...}}}}`.
-    """
-    values = view_state["values"] if "values" in view_state else (view_state.get("state") or {}).get("values") or {}
-    result: dict[str, str | None] = {}
-    for field in form.fields:
-        entry = (values.get(field.name) or {}).get(field.name) or {}
-        value: Any
-        if isinstance(field, DateField):
-            value = entry.get("selected_date")
-        elif isinstance(field, TextField):
-            value = entry.get("value")
-        elif isinstance(field, PersonField):
-            value = entry.get("selected_user")
-        else:
-            value = (entry.get("selected_option") or {}).get("value")
-        result[field.name] = value if isinstance(value, str) and value != "" else None
-    return result
-
-
-def form_errors_response(errors: Mapping[str, str]) -> dict[str, Any]:
-    """`ack(**form_errors_response({"enable_date": "..."}))`: Slack shows each message under its input."""
-    return {
-        "response_action": "errors",
-        "errors": {name: truncate(message, FIELD_MAX) for name, message in errors.items()},
-    }
-
-
-# ---------------------------------------------------------------------------------------- home
-
-
-def render_home(items: Sequence[Card | StatusRow], *, title: str = "Preflight checklist") -> dict[str, Any]:
-    """The App Home tab: a header, then each card (or checklist line), within Slack's 100 blocks."""
-    tagged: list[tuple[str, dict[str, Any]]] = []
-    if title:
-        tagged.append(("header", HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_MAX))).to_dict()))
-    for i, item in enumerate(items):
-        if isinstance(item, StatusRow):
-            tagged.append(("status", _section(status_line(item))))
-            continue
-        if i > 0:
-            tagged.append(("divider", DividerBlock().to_dict()))
-        csv_attached = any(a.filename.lower().endswith(".csv") for a in item.attachments)
-        for block in item.blocks:
-            tagged.extend(_render_block(block, csv_attached=csv_attached))
-    if not tagged:
-        tagged.append(("text", _section("Nothing to show yet. Type `/preflight start` in a channel.")))
-    return View(type="home", blocks=_fit(tagged, VIEW_MAX_BLOCKS)).to_dict()

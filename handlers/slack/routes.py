@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.checklist.inputs import text_problem
+from handlers.slack import edge
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +28,10 @@ SLACK_EVENTS_PATH = "/slack/events"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def mount(bolt: AsyncApp, app: web.Application, *, app_token: str | None) -> None:
+def mount(bolt: AsyncApp, app: web.Application, *, app_token: str | None, signing_secret: str = "") -> None:
     if app_token is None:
-        app.router.add_post(SLACK_EVENTS_PATH, _events(bolt))
+        verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        app.router.add_post(SLACK_EVENTS_PATH, _events(bolt, verifier))
         flow = bolt.oauth_flow
         if flow is not None:
             app.router.add_get(flow.install_path, _install(bolt))
@@ -59,13 +67,45 @@ def _connect_socket_mode(bolt: AsyncApp, app: web.Application, app_token: str) -
     app.on_shutdown.append(stop)
 
 
-def _events(bolt: AsyncApp) -> Handler:
+def _events(bolt: AsyncApp, verifier: SignatureVerifier | None) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        # Bolt verifies X-Slack-Signature over the raw body and rejects timestamps older than 5 minutes.
-        response = await bolt.async_dispatch(await to_bolt_request(request))
+        verdict = edge.check(verifier, await request.read(), request.content_type, dict(request.headers))
+        if isinstance(verdict, edge.Refusal):
+            return web.Response(status=verdict.status, text=verdict.reason)
+        problem = unstorable_text(verdict.body)
+        if problem is not None:
+            return refuse_unstorable(verdict.body, problem)
+        # Bolt verifies the signature again; the body it works from is the one parsed above (see edge.py).
+        bolt_request = AsyncBoltRequest(body=verdict.raw, query=request.query_string, headers=dict(request.headers))
+        bolt_request.body = verdict.body
+        bolt_request.context = build_async_context(AsyncBoltContext({}), verdict.body)
+        response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     return handle
+
+
+def unstorable_text(body: Any) -> str | None:
+    """The words for a request holding text no database keeps (NUL, an unpaired surrogate); else None."""
+    if isinstance(body, str):
+        return text_problem(body)
+    values = body.values() if isinstance(body, dict) else body if isinstance(body, list) else ()
+    for value in values:
+        problem = unstorable_text(value)
+        if problem is not None:
+            return problem
+    return None
+
+
+def refuse_unstorable(body: dict[str, Any], problem: str) -> web.Response:
+    """Say so where the person is looking: under a form's fields, or privately after a command."""
+    if body.get("type") == "view_submission":
+        blocks = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+        errors = {block_id: problem for block_id, fields in blocks.items() if unstorable_text(fields)}
+        return web.json_response({"response_action": "errors", "errors": errors or {"form": problem}})
+    if "command" in body:
+        return web.json_response({"response_type": "ephemeral", "text": problem})
+    return web.Response(status=200)  # a button or an event: Preflight's own values, nothing to show
 
 
 def _install(bolt: AsyncApp) -> Handler:

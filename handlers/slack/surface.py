@@ -8,10 +8,15 @@ Home is published again after a press there, and QuickBooks connections are anno
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
+import socket
+import uuid
 from collections.abc import Coroutine, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -23,18 +28,25 @@ from bot.checklist.views import Actor, ChecklistView
 from bot.conversation import messages as m
 from bot.conversation.intents import Intent
 from bot.conversation.turn import Turn
+from bot.requests import RequestLog
+from bot.tasks import BackgroundTasks
 from handlers.slack import texts
 from handlers.slack.delivery import SlackDelivery
 from handlers.slack.directory import ChannelDirectory, UserDirectory
+from handlers.slack.durable import DurableRequests
 from handlers.slack.home import build_home
-from handlers.slack.middleware import CONTEXT_KEY, SeenEvents
+from handlers.slack.middleware import CONTEXT_KEY
 from handlers.slack.origin import PLATFORM, Origin
-from handlers.slack.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
 # A Slack mention, as Slack sends it when the command escapes mentions: `<@U123>` or `<@U123|dana>`.
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def replica_name() -> str:
+    """Who holds a request's lease: this process, unique even when a host runs several."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class SlackSurface:
@@ -57,7 +69,9 @@ class SlackSurface:
         self.tasks = BackgroundTasks()
         self.users = UserDirectory()
         self.channels = ChannelDirectory()
-        self.seen_events = SeenEvents()
+        lease = timedelta(seconds=core.settings.request_lease_seconds)
+        self.requests = RequestLog(core.sessions, owner=replica_name(), lease=lease)
+        self.durable = DurableRequests(self)
 
     @staticmethod
     def of(context: Mapping[str, Any]) -> SlackSurface:
@@ -73,12 +87,14 @@ class SlackSurface:
 
     # ------------------------------------------------------------------ entry points (after ack)
 
-    async def command(self, client: AsyncWebClient, origin: Origin, text: str) -> None:
+    async def command(self, client: AsyncWebClient, origin: Origin, text: str, key: str | None = None) -> None:
         intent = self.conversation.from_text(text, self._actor(origin), origin.scope)
-        await self.perform(client, origin, await self._with_mentions(client, origin, intent))
+        await self.perform(client, origin, await self._with_mentions(client, origin, intent), key)
 
-    async def press(self, client: AsyncWebClient, origin: Origin, action: str, value: str) -> None:
-        await self.perform(client, origin, Intent(action, self._actor(origin), origin.scope, arg=value))
+    async def press(
+        self, client: AsyncWebClient, origin: Origin, action: str, value: str, key: str | None = None
+    ) -> None:
+        await self.perform(client, origin, Intent(action, self._actor(origin), origin.scope, arg=value), key)
 
     async def submit(
         self,
@@ -88,10 +104,11 @@ class SlackSurface:
         context: str,
         values: Mapping[str, str | None],
         picked: Mapping[str, str],
+        key: str | None = None,
     ) -> None:
         people = {name: await self._person(client, origin, user_id) for name, user_id in picked.items()}
         intent = Intent(action, self._actor(origin), origin.scope, arg=context, values=dict(values), people=people)
-        await self.perform(client, origin, intent)
+        await self.perform(client, origin, intent, key)
 
     def _actor(self, origin: Origin) -> Actor:
         return origin.actor(self.users.cached(origin.team_id, origin.user_id))
@@ -111,12 +128,16 @@ class SlackSurface:
 
     # ------------------------------------------------------------------ the walk
 
-    def delivery(self, client: AsyncWebClient, origin: Origin) -> SlackDelivery:
-        return SlackDelivery(client, origin, install_url=self.install_url, users=self.users)
+    def delivery(self, client: AsyncWebClient, origin: Origin, key: str | None = None) -> SlackDelivery:
+        async def placed(ref: str) -> None:
+            if key is not None:
+                await asyncio.to_thread(self.requests.placeholder, key, ref)
 
-    async def perform(self, client: AsyncWebClient, origin: Origin, intent: Intent) -> None:
+        return SlackDelivery(client, origin, install_url=self.install_url, users=self.users, placed=placed)
+
+    async def perform(self, client: AsyncWebClient, origin: Origin, intent: Intent, key: str | None = None) -> None:
         """Run one intent through the turn; a press in App Home shows the new state there too."""
-        await self.turn.run(replace(intent, origin=origin.as_context()), self.delivery(client, origin))
+        await self.turn.run(replace(intent, origin=origin.as_context()), self.delivery(client, origin, key))
         if origin.from_home:
             await self.publish_home(client, origin.team_id, origin.user_id)
 

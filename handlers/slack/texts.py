@@ -45,3 +45,9 @@ HOME_EMPTY = (
 
 def qbo_connected(company: str, user_name: str) -> str:
     return f"{user_name} connected Preflight to QuickBooks Online company **{company}**."
+
+
+FORM_UNREADABLE = (
+    "Preflight could not read which channel this form belongs to, so nothing was recorded. Close the form and "
+    "open it again from the checklist's channel."
+)

@@ -110,7 +110,9 @@ def render_button(button: Button) -> dict[str, Any]:
                 {"type": "TextBlock", "text": to_markdown(dialog.text), "wrap": True},
                 {
                     "type": "TextBlock",
-                    "text": escape(f"{to_plain(dialog.deny)}? Click “{title}” again to close this."),
+                    "text": escape(
+                        f"Nothing is recorded until you press the button below. To cancel, click “{title}” again."
+                    ),
                     "isSubtle": True,
                     "size": "Small",
                     "wrap": True,
@@ -191,7 +193,11 @@ def _table_elements(table: Table, max_rows: int, *, more_hint: str) -> list[dict
         columns: list[dict[str, Any]] = []
         for i in range(len(table.columns)):
             values = [row[i] for row in shown if i < len(row) and row[i]]
-            column: dict[str, Any] = {"type": "TableColumnDefinition", "width": 1}
+            # Short cells (ids, quantities, amounts) get the pixels they need, never wrapped a letter a line;
+            # the columns of sentences share what is left, in proportion to their text.
+            longest = max([len(table.columns[i]), *(min(len(v), TABLE_CELL_MAX) for v in values)])
+            width: int | str = f"{min(120, max(48, 24 + 8 * longest))}px" if longest <= 13 else 2 + (longest > 40)
+            column: dict[str, Any] = {"type": "TableColumnDefinition", "width": width}
             if values and all(_is_number(v) for v in values):
                 column["horizontalCellContentAlignment"] = "Right"
             columns.append(column)

@@ -46,7 +46,7 @@ def _credentials_ok(request: web.Request, account: FinaleAccountRec) -> bool:
 @web.middleware
 async def _front(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE_KEY]
-    state.count(request.path)
+    state.count(request.path, request.method, request.headers.get("User-Agent", ""))
     if state.latency > 0:
         await asyncio.sleep(state.latency)
     fault = state.take_fault(request.path)

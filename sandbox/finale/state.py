@@ -56,6 +56,7 @@ class FinaleSimState:
         self.today = today  # reports without an as-of filter answer for this day (None: the real today)
         self.cache_responses = cache_responses
         self.requests: Counter[str] = Counter()  # request path -> number of requests (faulted ones included)
+        self.calls: list[tuple[str, str, str]] = []  # (method, path, client's User-Agent), in arrival order
         self.version = 0  # bumped by invalidate(); part of every cache key
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -113,9 +114,15 @@ class FinaleSimState:
         with self._lock:
             self._faults.extend([fault] * n)
 
-    def count(self, path: str) -> None:
+    def count(self, path: str, method: str = "GET", client: str = "") -> None:
         with self._lock:
             self.requests[path] += 1
+            self.calls.append((method, path, client))
+
+    def writes(self) -> list[tuple[str, str, str]]:
+        """(method, path, client) of every request that was not a read."""
+        with self._lock:
+            return [call for call in self.calls if call[0] not in ("GET", "HEAD")]
 
     def take_fault(self, path: str) -> Fault | None:
         """The first queued fault that applies to `path`, removed from the queue."""

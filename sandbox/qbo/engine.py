@@ -175,6 +175,9 @@ def run(query: Query, company: QboCompanyRec, items: ItemIndex) -> QueryResult:
         source = company.accounts
     elif entity in TXN_ENTITIES:
         fields = _txn_fields(company)
+        if entity == "InventoryAdjustment":
+            # QBO filters and sorts inventory adjustments only by Id and their MetaData times, not TxnDate.
+            fields = {k: v for k, v in fields.items() if k in ("Id", "MetaData.CreateTime", "MetaData.LastUpdatedTime")}
         source = [t for t in company.transactions if t.entity == entity]
     elif entity == "JournalEntry":
         fields = _txn_fields(company)

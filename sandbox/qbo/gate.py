@@ -18,12 +18,12 @@ def v3_gate(state: QboSandboxState) -> Any:
     @web.middleware
     async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith("/v3/"):
-            state.record(request.method, request.path, None)
+            state.record(request.method, request.path, None, request.headers.get("User-Agent", ""))
             response: web.StreamResponse = await handler(request)
             return response
         realm = request.match_info.get("realm")
         arrived = time.monotonic()
-        state.record(request.method, request.path, realm)
+        state.record(request.method, request.path, realm, request.headers.get("User-Agent", ""))
         minor = request.query.get("minorversion")
         with state.lock:
             state.minor_versions.append(minor)

@@ -76,6 +76,8 @@ def _client_ok(request: web.Request, state: QboSandboxState) -> bool:
 
 async def token(request: web.Request) -> web.Response:
     state = state_of(request)
+    with state.lock:
+        state.token_requests += 1
     if not _client_ok(request, state):
         return json_response({"error": "invalid_client"}, status=401)
     form = await request.post()

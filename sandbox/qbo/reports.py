@@ -1,7 +1,8 @@
 """BalanceSheet and InventoryValuationSummary, computed from the company model in QBO's report shapes.
 
 The balance sheet sums ledger postings up to `end_date` (specs/qbo/report-balancesheet.json); the valuation
-summary takes each active Inventory item's quantity on the report date, valued at its average cost
+summary takes each Inventory item's quantity on the report date (active items, and inactive ones that still
+had stock then), valued at its average cost
 (specs/qbo/report-inventoryvaluationsummary.json).
 """
 
@@ -12,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sandbox.company import QboAccountRec, QboCompanyRec
+from sandbox.company import QboAccountRec, QboCompanyRec, QboItemRec
 from sandbox.qbo import render
 from sandbox.qbo.render import JSON, money
 
@@ -254,12 +255,18 @@ def inventory_valuation_summary(company: QboCompanyRec, report_date: date, *, ex
             moved_after[line.item_id] = moved_after.get(line.item_id, Decimal(0)) + sign * line.qty
     rows: list[JSON] = []
     total = Decimal(0)
-    items = [i for i in company.items if i.type == "Inventory" and i.active]
+
+    # An item made inactive since the report date still had its stock on that date: it is listed while its
+    # quantity then was not zero (deactivation wrote the stock off with an adjustment dated that day).
+    def qty_on(item: QboItemRec) -> Decimal:
+        return (item.qty_on_hand or Decimal(0)) - moved_after.get(item.id, Decimal(0))
+
+    items = [i for i in company.items if i.type == "Inventory" and (i.active or qty_on(i) != 0)]
     items.sort(key=lambda i: (i.name.lower(), i.id))
     for item in items:
         if item.inv_start_date is not None and item.inv_start_date > report_date:
             continue
-        qty = (item.qty_on_hand or Decimal(0)) - moved_after.get(item.id, Decimal(0))
+        qty = qty_on(item)
         value = (qty * item.purchase_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         total += value
         rows.append(

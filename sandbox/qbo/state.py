@@ -28,6 +28,7 @@ class _Grant:
 
     realm_id: str
     current: str
+    current_since: float = 0.0  # when `current` was issued
     stale: dict[str, float] = field(default_factory=dict)  # rotated-out token -> when it went stale
     refresh_expires_at: float = 0.0
     revoked: bool = False
@@ -45,6 +46,7 @@ class RequestRecord:
     method: str
     path: str
     realm_id: str | None
+    client: str = ""  # the User-Agent: which program sent it
 
 
 class ItemIndex:
@@ -98,12 +100,17 @@ class QboSandboxState:
         latency: float = 0.0,
         enforce_rate_limits: bool = False,
         strict_minor_version: bool = False,
+        rotate_after: float = 0.0,
     ) -> None:
         self.companies: dict[str, QboCompanyRec] = {}
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_token_ttl = access_token_ttl
         self.stale_refresh_grace = stale_refresh_grace
+        # A refresh returns a new refresh token once the current one is this old (Intuit: about a day, so most
+        # refreshes hand back the same one); 0 rotates on every refresh.
+        self.rotate_after = rotate_after
+        self.token_requests = 0  # every call of the token endpoint, answered or refused
         self.latency = latency  # seconds added to every v3 request
         self.enforce_rate_limits = enforce_rate_limits
         # Benchmarks: build query and report answers on a worker thread, so that the server's event loop
@@ -195,8 +202,12 @@ class QboSandboxState:
         with self.lock:
             if realm_id not in self.companies:
                 raise KeyError(realm_id)
+            now = self.now()
             grant = _Grant(
-                realm_id, "rt_" + secrets.token_urlsafe(32), refresh_expires_at=self.now() + REFRESH_TOKEN_TTL
+                realm_id,
+                "rt_" + secrets.token_urlsafe(32),
+                current_since=now,
+                refresh_expires_at=now + REFRESH_TOKEN_TTL,
             )
             self._refresh[grant.current] = grant
             return self._token_response(grant, self._new_access(grant))
@@ -215,17 +226,18 @@ class QboSandboxState:
             return self.issue_tokens(found[0])
 
     def refresh(self, refresh_token: str) -> dict[str, object] | None:
-        """The refresh_token grant: rotate on every use; a rotated-out token works for a grace window."""
+        """The refresh_token grant: rotate (on every use, or once the current token is `rotate_after` seconds
+        old); a rotated-out token works for a grace window."""
         with self.lock:
             grant = self._refresh.get(refresh_token)
             now = self.now()
             if grant is None or grant.revoked or now > grant.refresh_expires_at:
                 return None
-            if refresh_token == grant.current:
+            if refresh_token == grant.current and now - grant.current_since >= self.rotate_after:
                 grant.stale[refresh_token] = now
-                grant.current = "rt_" + secrets.token_urlsafe(32)
+                grant.current, grant.current_since = "rt_" + secrets.token_urlsafe(32), now
                 self._refresh[grant.current] = grant
-            elif now - grant.stale[refresh_token] > self.stale_refresh_grace:
+            elif refresh_token != grant.current and now - grant.stale[refresh_token] > self.stale_refresh_grace:
                 return None
             grant.refresh_expires_at = now + REFRESH_TOKEN_TTL
             self.refresh_count += 1
@@ -283,13 +295,22 @@ class QboSandboxState:
         with self.lock:
             return self._inject.popleft() if self._inject else None
 
-    def record(self, method: str, path: str, realm_id: str | None) -> None:
-        record = RequestRecord(time.monotonic(), method, path, realm_id)
+    def record(self, method: str, path: str, realm_id: str | None, client: str = "") -> None:
+        record = RequestRecord(time.monotonic(), method, path, realm_id, client)
         with self.lock:
             self.requests[path] += 1
             self.request_log.append(record)
         if self.on_request is not None and realm_id is not None:
             self.on_request(record)
+
+    def writes(self) -> list[RequestRecord]:
+        """Every v3 request that was not a read (a GET, or a POST of a query)."""
+        with self.lock:
+            return [
+                r
+                for r in self.request_log
+                if r.path.startswith("/v3/") and not (r.method == "GET" or r.path.rstrip("/").endswith("/query"))
+            ]
 
     def request_times(self, realm_id: str) -> list[float]:
         """Arrival times (monotonic) of the v3 requests for one realm, for rate-limit assertions."""

@@ -119,6 +119,7 @@ def submit_activity(
     reply_to_id: str,
     user: TeamsUser | None = None,
     place: TeamsPlace | None = None,
+    root_id: str | None = None,
 ) -> dict[str, Any]:
     """An Action.Submit click: a message with no text whose `value` is the button's data merged with inputs."""
     activity = _base(
@@ -127,7 +128,7 @@ def submit_activity(
         app_id=app_id,
         user=user or TeamsUser(),
         place=place or TeamsPlace(),
-        root_id=reply_to_id,
+        root_id=root_id or reply_to_id,  # in a channel: the thread the card is in
     )
     activity.update(value=value, replyToId=reply_to_id)
     return activity
@@ -142,6 +143,7 @@ def invoke_activity(
     reply_to_id: str,
     user: TeamsUser | None = None,
     place: TeamsPlace | None = None,
+    root_id: str | None = None,
 ) -> dict[str, Any]:
     """An Action.Execute click: invoke `adaptiveCard/action`, the inputs merged into `data`."""
     activity = _base(
@@ -150,7 +152,7 @@ def invoke_activity(
         app_id=app_id,
         user=user or TeamsUser(),
         place=place or TeamsPlace(),
-        root_id=reply_to_id,
+        root_id=root_id or reply_to_id,
     )
     activity.update(
         name="adaptiveCard/action",

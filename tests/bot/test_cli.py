@@ -101,6 +101,48 @@ def test_check_sandbox_text(workdir: Path) -> None:
     assert "What to do:" in result.stdout
 
 
+def test_check_with_the_finale_balance_gives_the_opening_figures_and_the_drafted_entry(workdir: Path) -> None:
+    planted = demo_company(today_for()).planted
+    typed = Decimal("12345.67")
+    qbo_d1 = planted["qbo_inventory_balance_d1"]
+    difference = typed - qbo_d1
+    args = ("check", "--sandbox", "--finale-balance", "12,345.67", "--offset-account", "Opening Balance Equity")
+    result = run(*args, "--format", "json", "opening-balance")
+    assert result.exit_code == 1, result.output  # the balances differ: the entry is still to be posted
+    (opening,) = json.loads(result.stdout)["checks"]
+    assert opening["amounts"] == {
+        "qbo_balance": f"{qbo_d1:f}",
+        "finale_balance": f"{typed:f}",
+        "difference": f"{difference:f}",
+    }
+    (entry,) = [f for f in opening["findings"] if f["kind"] == "journal_entry"]
+    assert Decimal(entry["amount"]) == abs(difference)
+    accounts = {entry["extra"]["debit_account"], entry["extra"]["credit_account"]}
+    assert "Opening Balance Equity" in accounts and len(accounts) == 2
+    assert "as entered by an owner" in opening["summary"]
+    text = run(*args, "opening-balance")
+    assert f"{abs(difference):,.2f}" in text.stdout and "Journal entry" in text.stdout
+    assert "Opening Balance Equity" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "--sandbox", "--finale-balance", "-5.00"), "cannot be negative"),
+        (("check", "--sandbox", "--finale-balance", "(5.00)"), "cannot be negative"),
+        (("check", "--sandbox", "--finale-balance", "12.345"), "more than two decimals"),
+        (("check", "--sandbox", "--finale-balance", "5", "--offset-account", "E" * 3000), "at most 100"),
+        (("check", "--finale-balance", "5"), "give --enable-date"),
+    ],
+)
+def test_bad_balances_exit_2_and_check_nothing(workdir: Path, args: tuple[str, ...], message: str) -> None:
+    before = sorted(workdir.rglob("*"))
+    result = run(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert message in " ".join(result.stderr.split())
+    assert sorted(workdir.rglob("*")) == before
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

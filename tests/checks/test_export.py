@@ -17,6 +17,7 @@ def exported(items: list[QboItem], products: list[FinaleProduct]) -> list[list[s
         items=tuple(items),
         products=tuple(products),
         accounts=(account("81", "Inventory Asset"),),
+        adjustments=(),
     )
     data = deactivation_csv(run("deactivation", snap, answers()))
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
@@ -36,6 +37,8 @@ def test_one_row_per_item_with_every_column() -> None:
         "Cost of Goods Sold",
         "SKU-1",
         "yes",
+        "",
+        "",
     ]
 
 

@@ -28,6 +28,8 @@ SNAPSHOT_FIELDS = {
     Need.QBO_ITEM_TRANSACTIONS: ("item_transactions",),
     Need.QBO_INVENTORY_BALANCE: ("inventory_balance", "inventory_balance_date"),
     Need.QBO_ADJUSTMENTS: ("adjustments",),
+    Need.QBO_WRITE_OFF_VALUATION: ("write_off_valuation",),
+    Need.QBO_JOURNAL_ENTRIES: ("journal_entries",),
     Need.FINALE_PRODUCTS: ("products",),
     Need.FINALE_STOCK: ("stock",),
     Need.FINALE_SALES_ORDERS: ("sales_orders",),

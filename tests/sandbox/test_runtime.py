@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import requests
 
 from bot.settings import Settings, with_overrides
-from checks.answers import Answers
+from checks.answers import Answers, Confirmation
 from checks.registry import registry
 from checks.results import CheckResult, Status
 from checks.sources.finale import FinaleSource
@@ -61,8 +62,17 @@ async def finale(rt: SandboxRuntime) -> AsyncIterator[FinaleSource]:
         yield source
 
 
-async def results(rt: SandboxRuntime) -> dict[str, CheckResult]:
-    answers = Answers(today=TODAY, enable_date=rt.enable_date, enable_date_decided=True, revenue_pushed=True)
+async def results(rt: SandboxRuntime, ack: dict[str, str] | None = None) -> dict[str, CheckResult]:
+    answers = Answers(
+        today=TODAY,
+        enable_date=rt.enable_date,
+        enable_date_decided=True,
+        revenue_pushed=True,
+        acknowledgements={
+            slug: Confirmation(slug, "acknowledge", value, "U1", "Dana", datetime.now(UTC))
+            for slug, value in (ack or {}).items()
+        },
+    )
     specs = registry.select(AUTOMATIC)
     plan = LoadPlan(registry.needs(specs, answers), TODAY, rt.enable_date, True)
     async with finale(rt) as f:
@@ -96,8 +106,19 @@ async def test_each_fix_clears_its_planted_problem(runtime: SandboxRuntime) -> N
         "inventory_items_not_in_finale_warn"
     )
     assert said.startswith(f"Made {len(unknown)} ")
+    assert "a non-inventory item in their place on 2 transactions" in said
     now = await results(rt)
-    assert now["deactivation"].status is Status.PASS and now["inventory-items"].status is Status.PASS
+    # The write-offs QBO recorded are stated to the cent, and wait for an owner's acknowledgement.
+    total = rt.company.planted["total_to_expense"]
+    assert now["deactivation"].status is Status.WARN and now["deactivation"].id == "deactivation.W001"
+    assert now["deactivation"].amounts["total_to_expense"] == total and now["deactivation"].ack_key == f"{total:f}"
+    others = now["inventory-items"]
+    assert others.status is Status.WARN and others.id == "inventory-items.W002"
+    written_off = sum((Decimal(str(r["asset_value"])) for r in unknown), Decimal(0))
+    assert others.amounts["written_off"] == written_off and others.ack_key == f"written off {written_off:f}"
+    ack = {"deactivation": f"{total:f}", "inventory-items": f"written off {written_off:f}"}
+    now = await results(rt, ack)
+    assert now["deactivation"].status is Status.PASS and now["inventory-items"].cleared
     assert now["negative-qoh"].status is Status.FAIL  # the others are untouched
 
     pairs = len(rt.planted_list("negative_stock"))
@@ -119,14 +140,22 @@ async def test_each_fix_clears_its_planted_problem(runtime: SandboxRuntime) -> N
     )
     assert rt.fix("journal", today=TODAY) == "The balances already agree."
 
-    after = await results(rt)
-    for slug in ("inventory-items", "deactivation", "average-cost", "negative-qoh", "revenue-invoices"):
+    after = await results(rt, ack)
+    for slug in ("deactivation", "average-cost", "negative-qoh", "revenue-invoices"):
         assert after[slug].status is Status.PASS, (slug, after[slug].summary)
+    assert after["inventory-items"].cleared
     opening = after["opening-balance"]
     assert opening.amounts["difference"] == 0
     assert opening.amounts["qbo_balance"] == rt.company.planted["finale_inventory_value_d1"]
-    # The deactivations are dated today, after D-1: they remain, to be acknowledged or reversed.
-    assert opening.status is Status.WARN and {f.kind for f in opening.findings} == {"qbo_adjustment"}
+    # The deactivations are dated today, after D-1: each needs a reversing entry, drafted to the cent.
+    assert opening.status is Status.FAIL and opening.id == "opening-balance.F002"
+    assert opening.amounts["to_reverse"] == total + written_off
+    drafted = [f for f in opening.findings if f.kind == "journal_entry"]
+    assert sum((f.amount or Decimal(0) for f in drafted), Decimal(0)) == total + written_off
+    assert rt.fix("reverse", today=TODAY).startswith(f"Posted {len(drafted)} reversing journal entries")
+    assert rt.fix("reverse", today=TODAY).startswith("Posted 0 ")  # a second time changes nothing
+    final = await results(rt, ack)
+    assert final["opening-balance"].status is Status.PASS and final["opening-balance"].id == "opening-balance.I002"
 
 
 def test_an_unknown_fix_is_refused(runtime: SandboxRuntime) -> None:

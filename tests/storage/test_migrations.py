@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.orm import Session
 
-from storage import repositories as repo
 from storage.db import alembic_config, current_revision, head_revision, make_engine, normalize_url, upgrade
 from storage.models import Base, CheckResultRecord, CheckRun, Platform
+from storage.repositories import checklists as repo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,9 +29,12 @@ EXPECTED_TABLES = {
     "conversation_references",
     "oauth_states",
     "source_cache",
+    "downloads",
     "slack_installations",
     "slack_bots",
     "slack_oauth_states",
+    "request_keys",
+    "qbo_pace",
     "alembic_version",
 }
 

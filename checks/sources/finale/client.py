@@ -129,7 +129,9 @@ class FinaleConnection:
             if not self._owns_session:
                 raise FinaleError("The connection to Finale was closed.", detail="shared session closed")
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections), timeout=self._timeout
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=self._timeout,
+                trace_configs=[read_only_trace()],
             )
         return self._session
 
@@ -294,3 +296,17 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def read_only_trace() -> aiohttp.TraceConfig:
+    """Preflight only reads Finale: any other method is refused before the request leaves."""
+
+    async def only_get(_: aiohttp.ClientSession, __: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        if params.method.upper() not in ("GET", "HEAD"):
+            raise FinaleError(
+                "Preflight only reads Finale; it did not send that request.", detail=f"refused {params.method}"
+            )
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(only_get)
+    return trace

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from checks.identifiers import key
 from checks.sources.errors import ConfigurationError
 from checks.sources.finale.values import parse_display_decimal
 
@@ -114,15 +115,21 @@ def _columns(rows: Sequence[Any], what: str, id_titles: Sequence[str], value_tit
 def _average_costs_from(rows: list[Any]) -> dict[str, Decimal | None]:
     id_col, cost_col = _columns(rows, "average cost report", ("product id", "product"), ("average cost",))
     costs: dict[str, Decimal | None] = {}
+    shown: dict[str, str] = {}  # identifiers.key -> the id as first spelled in the report
     for row in _data_rows(rows, id_col, cost_col):
-        product_id = str(row[id_col]).strip()
+        product_id = shown.setdefault(key(str(row[id_col])), str(row[id_col]).strip())
         cost = parse_display_decimal(row.get(cost_col), cost_col)
         if costs.get(product_id) is None:  # grouped reports may list a product once per group
             costs[product_id] = cost
     return costs
 
 
-def _inventory_value_from(rows: list[Any]) -> Decimal:
+def _inventory_value_from(rows: list[Any], on: date | None = None) -> Decimal:
+    """Finale's inventory asset balance: the TOTAL (or the sum) of an inventory value report by product, or,
+    from a general-ledger style report (account, date, balance), the inventory account's balance on `on`."""
+    ledger = _ledger_balance(rows, on)
+    if ledger is not None:
+        return ledger
     id_col, value_col = _columns(rows, "inventory value report", ("product id", "product"), ("value",))
     for row in rows:
         if isinstance(row, dict) and any(_is_total(v) for v in row.values()):
@@ -131,6 +138,61 @@ def _inventory_value_from(rows: list[Any]) -> Decimal:
                 return total
     values = (parse_display_decimal(r.get(value_col), value_col) for r in _data_rows(rows, id_col, value_col))
     return sum((v for v in values if v is not None), Decimal(0))
+
+
+LEDGER_ACCOUNT = ("account", "gl account", "account name")
+LEDGER_DATE = ("date", "transaction date", "posting date", "posted date")
+LEDGER_BALANCE = ("balance", "running balance", "ending balance", "closing balance")
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%b %d, %Y", "%d %b %Y", "%B %d, %Y")
+
+
+def _ledger_balance(rows: Sequence[Any], on: date | None) -> Decimal | None:
+    """The inventory account's balance from a general-ledger style report, None when the report is not one.
+
+    Finale's default inventory account is `101 // Inventory account`; a row is the inventory account's when its
+    account names 101 or "inventory". The balance is the last row dated on or before `on` (rows undated: the
+    last row), so a ledger exported past D-1 still gives D-1's balance."""
+    titles = {_norm(k): k for row in rows if isinstance(row, dict) for k in row}
+    account_col = next((titles[t] for t in LEDGER_ACCOUNT if t in titles), None)
+    balance_col = next((titles[t] for t in LEDGER_BALANCE if t in titles), None)
+    if account_col is None or balance_col is None or any(t in titles for t in ("product id", "product")):
+        return None
+    date_col = next((titles[t] for t in LEDGER_DATE if t in titles), None)
+    chosen: tuple[date | None, Decimal] | None = None
+    for row in rows:
+        if not isinstance(row, dict) or _is_total(row.get(account_col)):
+            continue
+        account = _norm(str(row.get(account_col) or ""))
+        if not (account.startswith("101") or "inventory" in account):
+            continue
+        balance = parse_display_decimal(row.get(balance_col), balance_col)
+        if balance is None:
+            continue
+        when = _ledger_date(row.get(date_col)) if date_col else None
+        if on is not None and when is not None and when > on:
+            continue
+        if chosen is None or chosen[0] is None or when is None or when >= chosen[0]:
+            chosen = (when, balance)
+    if chosen is None:
+        raise ConfigurationError(
+            "The general-ledger report has no row for the inventory account (101, Inventory) "
+            + (f"on or before {on.isoformat()}." if on else ".")
+            + " Filter the report on the inventory account and the day before the enable date, save it and copy "
+            "its address again, or type the balance in with `balance`."
+        )
+    return chosen[1]
+
+
+def _ledger_date(value: Any) -> date | None:
+    from datetime import datetime
+
+    text = str(value or "").strip()
+    for form in DATE_FORMATS:
+        try:
+            return datetime.strptime(text[:20], form).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _is_total(value: Any) -> bool:

@@ -191,7 +191,7 @@ class FinaleSource(FinaleConnection):
             self._inventory_value_report_url, on, "the inventory value", "FINALE_INVENTORY_VALUE_REPORT_URL"
         )
         rows = await self._report(url, "inventory value report")
-        return await _off_loop(_inventory_value_from, rows)
+        return await _off_loop(_inventory_value_from, rows, on)
 
     # ------------------------------------------------------------ orders in windows
 

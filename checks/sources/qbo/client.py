@@ -12,7 +12,6 @@ exception messages or reprs.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
@@ -32,6 +31,7 @@ from requests_oauthlib import OAuth2Session  # type: ignore[import-untyped]
 from checks.sources.errors import ConfigurationError, QboAuthError, QboError, QboFaultError
 from checks.sources.qbo.config import QboConfig, QboTokens, is_loopback_http
 from checks.sources.qbo.pacing import Rank, RateLimiter, _PacedAdapter, limiter_for
+from checks.sources.qbo.session import ReadOnlySession
 
 log = logging.getLogger(__name__)
 
@@ -153,16 +153,17 @@ class QboConnection:
         self.config = config
         self.api_base = config.resolved_api_base()
         parts = urlsplit(self.api_base)
-        if is_loopback_http(self.api_base):
-            # requests-oauthlib refuses plain http; allowed only for the local simulator, never real QBO.
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-        elif parts.scheme != "https":
+        # Plain http only for the loopback simulator, and only in its own sessions (see session.py).
+        if parts.scheme != "https" and not is_loopback_http(self.api_base):
             raise ConfigurationError("The QuickBooks Online API address must use https (plain http only on loopback).")
         self.realm_id = config.realm_id
         self._tokens = tokens
         self._on_tokens = on_tokens
         self._lock = threading.RLock()
         self._generation = 0  # bumped whenever the access token changes
+        # Set when Intuit refused the refresh token (invalid_grant): final, so every later call fails at once
+        # instead of asking the token endpoint again for each read.
+        self.auth_failure: QboAuthError | None = None
         self._auth: AuthClient | None = None
         self._local = threading.local()  # each thread's HTTP session (see _session)
         self.first_answer_time: datetime | None = None  # QBO's `time` on its earliest answer (see _answered)
@@ -226,12 +227,14 @@ class QboConnection:
         """Exchange the refresh token; the caller holds the lock."""
         if self._tokens is None:
             raise QboAuthError("QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`.")
+        self._raise_if_refused()
         client = self._auth_client()
         try:
             client.refresh(refresh_token=self._tokens.refresh_token)
         except AuthClientError as exc:
             if exc.status_code in (400, 401):
-                raise QboAuthError(RECONNECT, detail=f"refresh refused: HTTP {exc.status_code}") from exc
+                self.auth_failure = QboAuthError(RECONNECT, detail=f"refresh refused: HTTP {exc.status_code}")
+                raise self.auth_failure from exc
             raise QboError(
                 "QuickBooks Online could not renew Preflight's access. Try again in a few minutes.",
                 detail=f"refresh failed: HTTP {exc.status_code}",
@@ -242,8 +245,13 @@ class QboConnection:
         log.info("QBO access token refreshed (refresh token %s)", "rotated" if rotated else "unchanged")
         self._adopt(QboTokens.from_auth_client(client))
 
+    def _raise_if_refused(self) -> None:
+        if self.auth_failure is not None:
+            raise QboAuthError(self.auth_failure.message, detail=self.auth_failure.detail)
+
     def _access(self) -> tuple[int, str]:
         with self._lock:
+            self._raise_if_refused()
             if self._tokens is None:
                 raise QboAuthError(
                     "QuickBooks Online is not connected yet. An owner can connect it with `connect qbo`."
@@ -282,7 +290,8 @@ class QboConnection:
         if session is None or local.token != access_token:
             if session is not None:
                 session.close()
-            session = OAuth2Session(self.config.client_id, token={"access_token": access_token, "token_type": "Bearer"})
+            token = {"access_token": access_token, "token_type": "Bearer"}
+            session = ReadOnlySession(self.config.client_id, token=token)
             local.adapter = _PacedAdapter(limiter, rank)
             session.mount("https://", local.adapter)
             session.mount("http://", local.adapter)

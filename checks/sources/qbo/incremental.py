@@ -36,11 +36,12 @@ from checks.snapshot import (
     QboAccount,
     QboCompany,
     QboItem,
+    QboJournalEntry,
     ValuationLine,
 )
 from checks.sources.cache import PieceStore, keep_moment, keep_piece, load_piece
 from checks.sources.errors import SourceError
-from checks.sources.qbo.parse import _datetime, _txn_parser, parse_item
+from checks.sources.qbo.parse import _datetime, _txn_parser, parse_adjustment, parse_item, parse_journal_entry
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ VALUATION_ENTITIES = frozenset(
     {"Item", "Bill", "Invoice", "SalesReceipt", "InventoryAdjustment", "Purchase", "VendorCredit", "CreditMemo"}
     | {"RefundReceipt"}
 )
-ADJUSTMENT_ENTITIES = frozenset({"InventoryAdjustment", "Account"})
 # A purchase order posts nothing: everything else can move a balance.
 BALANCE_ENTITIES = frozenset(CHANGE_ENTITIES) - {"PurchaseOrder"}
 
@@ -81,7 +81,9 @@ PIECES = {
     "accounts": (Need.QBO_ACCOUNTS, Need.QBO_INVENTORY_BALANCE),
     "txns": (Need.QBO_ITEM_TRANSACTIONS,),
     "adjustments": (Need.QBO_ADJUSTMENTS,),
-    "valuation": (Need.QBO_INVENTORY_VALUATION,),
+    "journals": (Need.QBO_JOURNAL_ENTRIES,),
+    # Today's report and the ones as of the day before each write-off, kept by day.
+    "valuation": (Need.QBO_INVENTORY_VALUATION, Need.QBO_WRITE_OFF_VALUATION),
     "balance": (Need.QBO_INVENTORY_BALANCE,),
 }
 
@@ -96,7 +98,8 @@ class QboChangeReader(Protocol):
     def inventory_valuation(self, as_of: date) -> list[ValuationLine]: ...
     def item_transactions(self, since: date | None) -> list[ItemTransaction]: ...
     def inventory_balance(self, on: date, accounts: Sequence[QboAccount] | None = None) -> dict[str, Decimal]: ...
-    def adjustments(self, since: date) -> list[InventoryAdjustment]: ...
+    def adjustments(self, since: date | None = None) -> list[InventoryAdjustment]: ...
+    def journal_entries(self, since: date) -> list[QboJournalEntry]: ...
     def changes(self, entities: Sequence[str], since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]: ...
 
 
@@ -129,6 +132,8 @@ class IncrementalQbo:
         self._synced = self.now  # the moment the pieces are current as of after this load
         self._accounts_lock = threading.Lock()
         self._accounts: list[QboAccount] | None = None
+        self._valuation_lock = threading.Lock()
+        self._valuations: dict[date, list[ValuationLine]] = {}  # the days read or confirmed in this load
         self.full_reads: list[str] = []  # what this load read in full, and why (for the log and the tests)
 
     # ------------------------------------------------------------ the one CDC question
@@ -275,15 +280,77 @@ class IncrementalQbo:
             self._keep_moment("txns", piece)
         return [t for t in kept if since is None or t.txn_date >= since]
 
-    def adjustments(self, since: date) -> list[InventoryAdjustment]:
-        return self._reread(
-            "adjustments", {"since": since}, ADJUSTMENT_ENTITIES, lambda: self.reader.adjustments(since)
-        )
+    def adjustments(self, since: date | None = None) -> list[InventoryAdjustment]:
+        """Every adjustment kept, merged with the changed ones; read again when an account changed (an
+        adjustment names its account, and a renamed account changes no adjustment)."""
+        piece = self._usable("adjustments")
+        if piece is None or self._changed(piece, ("Account",)):
+            rows = self.reader.adjustments()
+            self._keep("adjustments", self._synced if piece is not None else self._full_moment(), rows=rows)
+        else:
+            rows = self._merged("adjustments", piece, "InventoryAdjustment", parse_adjustment)
+        return [a for a in rows if since is None or a.txn_date >= since]
+
+    def journal_entries(self, since: date) -> list[QboJournalEntry]:
+        """Journal entries dated on or after `since`, kept and merged with the changed ones (a back-dated
+        entry comes with its TxnDate and is kept or left out by it)."""
+        piece = self._usable("journals")
+        kept_since = piece.get("since") if piece is not None else None
+        if piece is None or not isinstance(kept_since, date) or since < kept_since:
+            rows = self.reader.journal_entries(since)
+            self._keep("journals", self._synced if piece is not None else self._full_moment(), since=since, rows=rows)
+            return rows
+        rows = self._merged("journals", piece, "JournalEntry", parse_journal_entry, kept_since)
+        return [e for e in rows if e.txn_date >= since]
+
+    def _merged(
+        self,
+        name: str,
+        piece: dict[str, Any],
+        entity: str,
+        parse: Callable[[dict[str, Any]], Any],
+        since: date | None = None,
+    ) -> list[Any]:
+        """The kept records of one entity (each with `id` and `txn_date`) with CDC's changes applied; the
+        piece is kept again (or only its moment, when nothing changed)."""
+        by_id = {row.id: row for row in piece["rows"]}
+        changes = self._changes.get(entity, ())
+        for change in changes:
+            key = str(change.get("Id"))
+            row = None if change.get("status") == "Deleted" else parse(change)
+            if row is None or (since is not None and row.txn_date < since):
+                by_id.pop(key, None)
+            else:
+                by_id[key] = row
+        rows = [by_id[key] for key in sorted(by_id, key=_id_key)]
+        if changes:
+            extra = {"since": piece["since"]} if "since" in piece else {}
+            self._keep(name, self._synced, rows=rows, **extra)
+        else:
+            self._keep_moment(name, piece)
+        return rows
 
     def inventory_valuation(self, as_of: date) -> list[ValuationLine]:
-        return self._reread(
-            "valuation", {"as_of": as_of}, VALUATION_ENTITIES, lambda: self.reader.inventory_valuation(as_of)
-        )
+        """The report as of `as_of`, kept by day: today's, and the ones as of the day before each write-off.
+
+        A kept day is used while nothing that can change a valuation changed (back-dated postings move past
+        days too); the piece keeps the days read or confirmed in this load, as of this load's moment."""
+        piece = self._usable("valuation")
+        kept = piece.get("days") if piece is not None else None
+        with self._valuation_lock:
+            if as_of in self._valuations:
+                return list(self._valuations[as_of])
+            if isinstance(kept, dict) and as_of in kept and not self._changed(piece or {}, VALUATION_ENTITIES):
+                lines = list(kept[as_of])
+            else:
+                lines = None
+        if lines is None:
+            lines = self.reader.inventory_valuation(as_of)
+        synced = self._synced if piece is not None else self._full_moment()
+        with self._valuation_lock:  # kept under the lock, so that the last one kept holds every day
+            self._valuations[as_of] = lines
+            self._keep("valuation", synced, days=dict(self._valuations))
+        return list(lines)
 
     def inventory_balance(self, on: date, accounts: Sequence[QboAccount] | None = None) -> dict[str, Decimal]:
         return self._reread(

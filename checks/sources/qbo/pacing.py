@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests import PreparedRequest
@@ -71,7 +71,8 @@ class RateLimiter:
 
     MAX_MARGIN = 0.1
 
-    def __init__(self, per_second: int, per_minute: int, *, margin: float = 0.02) -> None:
+    def __init__(self, per_second: int, per_minute: int, *, margin: float = 0.02, realm_id: str = "") -> None:
+        self.realm_id = realm_id  # shared with other replicas through `share_pace`, when set
         self.per_second = per_second
         self.per_minute = per_minute
         # A little slack so that network jitter never packs 11 requests into QBO's second.
@@ -148,6 +149,38 @@ class RateLimiter:
                 self._cond.notify_all()
 
 
+class SharedPace(Protocol):
+    """QBO's pace for a realm shared with other processes (other replicas); set by the application, since
+    checks/ knows no database. `turn` returns 0 when a request may leave now, else the seconds to wait."""
+
+    def turn(self, realm_id: str, per_second: float) -> float: ...
+
+
+_shared: SharedPace | None = None
+
+
+def share_pace(pace: SharedPace | None) -> None:
+    """Pace every realm across processes from now on (None: this process alone, e.g. on SQLite)."""
+    global _shared
+    _shared = pace
+
+
+def wait_for_shared_turn(realm_id: str, per_second: float) -> None:
+    """After this process's own slot: wait until the realm's shared pace lets one more request leave."""
+    pace = _shared
+    if pace is None or not realm_id or per_second <= 0:
+        return
+    for _ in range(600):  # bounded: a minute at most at 10 requests a second
+        try:
+            wait = pace.turn(realm_id, per_second)
+        except Exception as exc:  # the database is unreachable: this process's own pace still holds
+            log.warning("QBO's shared pace is unavailable (%s); pacing this process alone", type(exc).__name__)
+            return
+        if wait <= 0:
+            return
+        time.sleep(min(wait, 1.0))
+
+
 _limiters: dict[tuple[str, str, int, int], RateLimiter] = {}
 _limiters_lock = threading.Lock()
 
@@ -159,7 +192,7 @@ def limiter_for(api_base: str, realm_id: str, per_second: int, per_minute: int) 
     with _limiters_lock:
         key = (api_base, realm_id, per_second, per_minute)
         if key not in _limiters:
-            _limiters[key] = RateLimiter(per_second, per_minute)
+            _limiters[key] = RateLimiter(per_second, per_minute, realm_id=realm_id)
         return _limiters[key]
 
 
@@ -222,7 +255,10 @@ class _PacedAdapter(HTTPAdapter):
         cert: None | bytes | str | tuple[bytes | str, bytes | str] = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        _leaving.slot = (self.limiter, self.limiter.acquire(self.rank))
+        slot = self.limiter.acquire(self.rank)
+        limiter = self.limiter
+        wait_for_shared_turn(limiter.realm_id, limiter.per_second / (1 + limiter.margin))
+        _leaving.slot = (limiter, slot)
         try:
             return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         finally:

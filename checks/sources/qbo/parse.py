@@ -8,7 +8,16 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from checks.snapshot import InventoryAdjustment, ItemTransaction, QboAccount, QboItem, Ref
+from checks.snapshot import (
+    AdjustmentLine,
+    InventoryAdjustment,
+    ItemTransaction,
+    JournalPosting,
+    QboAccount,
+    QboItem,
+    QboJournalEntry,
+    Ref,
+)
 
 CENT = Decimal("0.01")
 DELETED_SUFFIX = " (deleted)"
@@ -142,11 +151,17 @@ def parse_adjustment(row: dict[str, Any]) -> InventoryAdjustment | None:
     if txn_date is None:
         return None
     item_ids: list[str] = []
+    lines: list[AdjustmentLine] = []
     for line in row.get("Line") or []:
         detail = (line or {}).get("ItemAdjustmentLineDetail") if isinstance(line, dict) else None
         item = _ref((detail or {}).get("ItemRef"))
-        if item is not None and item.id not in item_ids:
+        if item is None:
+            continue
+        if item.id not in item_ids:
             item_ids.append(item.id)
+        qty_diff = _dec((detail or {}).get("QtyDiff"))
+        if qty_diff is not None:
+            lines.append(AdjustmentLine(item.id, qty_diff))
     return InventoryAdjustment(
         id=str(row["Id"]),
         txn_date=txn_date,
@@ -154,6 +169,27 @@ def parse_adjustment(row: dict[str, Any]) -> InventoryAdjustment | None:
         account=_ref(row.get("AdjustAccountRef")),
         item_ids=tuple(item_ids),
         note=row.get("PrivateNote") or None,
+        lines=tuple(lines),
+    )
+
+
+def parse_journal_entry(row: dict[str, Any]) -> QboJournalEntry | None:
+    """A journal entry as signed postings (debits positive); None without a date."""
+    txn_date = _date(row.get("TxnDate"))
+    if txn_date is None:
+        return None
+    postings: list[JournalPosting] = []
+    for line in row.get("Line") or []:
+        detail = line.get("JournalEntryLineDetail") if isinstance(line, dict) else None
+        if not isinstance(detail, dict):
+            continue
+        account = _ref(detail.get("AccountRef"))
+        amount = _money(line.get("Amount"))
+        if account is None or amount is None:
+            continue
+        postings.append(JournalPosting(account.id, amount if detail.get("PostingType") == "Debit" else -amount))
+    return QboJournalEntry(
+        id=str(row["Id"]), txn_date=txn_date, doc_number=row.get("DocNumber"), postings=tuple(postings)
     )
 
 

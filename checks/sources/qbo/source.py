@@ -12,7 +12,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from checks.snapshot import InventoryAdjustment, ItemTransaction, QboAccount, QboCompany, QboItem, ValuationLine
+from checks.snapshot import (
+    InventoryAdjustment,
+    ItemTransaction,
+    QboAccount,
+    QboCompany,
+    QboItem,
+    QboJournalEntry,
+    ValuationLine,
+)
 from checks.sources.errors import QboError
 from checks.sources.qbo.client import QboConnection
 from checks.sources.qbo.config import QboConfig, QboTokens
@@ -26,6 +34,7 @@ from checks.sources.qbo.parse import (
     parse_account,
     parse_adjustment,
     parse_item,
+    parse_journal_entry,
     report_rows,
 )
 
@@ -264,10 +273,21 @@ class QboSource(QboConnection):
                     out[account_id] = _money(cols[1].get("value")) or Decimal("0.00")
         return out
 
-    def adjustments(self, since: date) -> list[InventoryAdjustment]:
+    def adjustments(self, since: date | None = None) -> list[InventoryAdjustment]:
+        """Inventory adjustments dated on or after `since` (all of them without it).
+
+        QBO filters InventoryAdjustment queries only on Id and MetaData times, not on TxnDate (a TxnDate
+        filter is refused), so every adjustment is read and the date is applied here.
+        """
+        job = _Job("InventoryAdjustment", "*", "", parse_adjustment, Rank.ADJUSTMENTS)
+        rows = self._fetch_all([job])["InventoryAdjustment"]
+        return [a for a in rows if a is not None and (since is None or a.txn_date >= since)]
+
+    def journal_entries(self, since: date) -> list[QboJournalEntry]:
+        """Journal entries dated on or after `since` (TxnDate is filterable on transactions)."""
         where = f" WHERE TxnDate >= '{since.isoformat()}'"
-        job = _Job("InventoryAdjustment", "*", where, parse_adjustment, Rank.ADJUSTMENTS)
-        return [a for a in self._fetch_all([job])["InventoryAdjustment"] if a is not None]
+        job = _Job("JournalEntry", "*", where, parse_journal_entry, Rank.ADJUSTMENTS)
+        return [e for e in self._fetch_all([job])["JournalEntry"] if e is not None]
 
     def changes(self, entities: Sequence[str], since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]:
         """Change Data Capture: the entities changed since `since` (at most 30 days back), as raw rows per

@@ -19,5 +19,4 @@ ACTIONS = ("confirm", "acknowledge")
 async def on_confirm_button(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    await ack()
-    press(body, client, context)
+    await press(ack, body, client, context)

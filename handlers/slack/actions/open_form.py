@@ -17,5 +17,4 @@ async def on_open_form_button(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     # The trigger_id is good for 3 seconds: the form opens right after the ack, before any slow work.
-    await ack()
-    press(body, client, context)
+    await press(ack, body, client, context)

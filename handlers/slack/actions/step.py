@@ -15,5 +15,4 @@ ACTIONS = ("check", "recheck", "next", "step", "revenue", "journal", "export")
 async def on_step_button(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    await ack()
-    press(body, client, context)
+    await press(ack, body, client, context)

@@ -13,5 +13,4 @@ from handlers.slack.actions.press import press
 async def on_unknown_button(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    await ack()
-    press(body, client, context)  # the conversation answers an intent it does not know with help
+    await press(ack, body, client, context)  # the conversation answers an intent it does not know with help

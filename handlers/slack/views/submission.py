@@ -18,8 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checklist.views import Actor
 from bot.conversation.intents import Intent
+from handlers.slack import texts
+from handlers.slack.modals import form_errors_response, form_id_of
 from handlers.slack.origin import FormMetadata, from_view
-from handlers.slack.render import form_errors_response, form_id_of
+from handlers.slack.requests import Pending, view_key
 from handlers.slack.surface import SlackSurface
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,9 @@ async def on_form_submitted(
     form_id = form_id_of(str(view.get("callback_id") or "")) or ""
     metadata = FormMetadata.decode(str(view.get("private_metadata") or ""))
     if metadata is None:
-        await ack()
-        log.warning("Submitted Preflight form %r without its channel; ignored", form_id)
+        # The form cannot say which checklist it belongs to (changed or cut on the way): say so in the form.
+        log.warning("Submitted Preflight form %r without a readable channel", form_id)
+        await ack(**form_errors_response({_first_block(view): texts.FORM_UNREADABLE}))
         return
     origin = from_view(body, metadata)
     values, picked = state_values(view)
@@ -63,7 +66,20 @@ async def on_form_submitted(
     if errors:
         await ack(**form_errors_response(errors))
         return
+    pending = Pending("submit", intent.name, origin, context=metadata.context, values=values, picked=picked)
+    key = view_key(body)
+    # Kept before the ack: a second submission of this view (a double click, a retry) changes nothing.
+    first = await surface.durable.admit(key, pending)
+    if first:
+        pending = await surface.durable.show_progress(client, key, pending, intent)
     await ack()
-    surface.spawn(
-        surface.submit(client, origin, intent.name, metadata.context, values, picked), name=f"slack:form:{form_id}"
-    )
+    if first:
+        surface.durable.run(client, key, pending)
+
+
+def _first_block(view: Mapping[str, Any]) -> str:
+    """Where a whole-form error shows: the first input's block (Slack shows errors under inputs only)."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return "form"

@@ -1,7 +1,7 @@
 """What a checklist's last source read kept for incremental re-checks (QBO CDC, Finale lastUpdatedDate).
 
 Revision ID: 0005_source_cache
-Revises: 0002_check_result_ids
+Revises: 0006_downloads
 Create Date: 2026-12-07
 
 Starts empty: the first check after the upgrade reads everything in full, as before.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_source_cache"
-down_revision: str | None = "0002_check_result_ids"
+down_revision: str | None = "0006_downloads"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

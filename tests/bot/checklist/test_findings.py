@@ -63,7 +63,12 @@ async def test_every_planted_problem_is_found_with_its_exact_amount(harness: Har
         assert row["name"] in inventory.summary
     for row in warn_rows:
         finding = next(f for f in inventory.findings if f.id == row["id"])
-        assert finding.detail == "Not a Finale product" and finding.quantity == row["qty"]
+        # What making it inactive would move to expense, to the cent, and between which accounts.
+        assert finding.detail == (
+            f"Not a Finale product; making it inactive moves {usd(row['asset_value'])} from "
+            f"{finding.extra['asset_account']} to Inventory Shrinkage"
+        )
+        assert finding.quantity == row["qty"] and finding.amount == row["asset_value"]
 
     # other-apps: the burst, the duplicate names and the type collision are all hints.
     other = results["other-apps"]

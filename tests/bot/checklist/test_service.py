@@ -189,9 +189,71 @@ async def test_balances_are_amounts_to_the_cent(harness: Harness) -> None:
     with pytest.raises(InputError, match="too large"):
         h.service.set_finale_balance(cid, OWNER, Decimal("1e12"), None)
     assert h.db_state() == before
-    reply = await h.say("balance (1,234.50) Opening Balance Equity")
-    assert "entered Finale's inventory balance: -1,234.50 USD" in reply_text(reply)
-    assert h.service.status(cid).finale_balance == Decimal("-1234.50")
+    reply = await h.say("balance 1,234.50 Opening Balance Equity")
+    assert "entered Finale's inventory balance: 1,234.50 USD" in reply_text(reply)
+    assert h.service.status(cid).finale_balance == Decimal("1234.50")
+
+
+async def test_a_negative_finale_balance_is_refused_everywhere(harness: Harness) -> None:
+    """An asset balance below zero would draft an entry crediting the asset account with more than it holds."""
+    h = harness
+    cid = await ready_to_answer(h)
+    await h.service.set_enable_date(cid, OWNER, h.enable_date)
+    before = h.db_state()
+    for typed in ("balance (1,234.50) Opening Balance Equity", "balance -0.01"):
+        text = reply_text(await h.say(typed))
+        assert text.startswith("**Nothing was changed.**") and "cannot be negative" in text, typed
+    reply = await h.submit("submit_finale_balance", amount="-22,570.50", offset_account="Opening Balance Equity")
+    assert "cannot be negative" in reply.form_errors["amount"]
+    with pytest.raises(InputError, match="cannot be negative") as caught:
+        h.service.set_finale_balance(cid, OWNER, Decimal("-0.01"), None)
+    assert caught.value.field == "amount"
+    assert h.db_state() == before
+    # Zero is a balance (nothing in stock), not an error.
+    h.service.set_finale_balance(cid, OWNER, Decimal("0.00"), None)
+    assert h.service.status(cid).finale_balance == Decimal("0")
+
+
+async def test_an_offset_account_longer_than_qbo_allows_is_refused(harness: Harness) -> None:
+    h = harness
+    cid = await ready_to_answer(h)
+    await h.service.set_enable_date(cid, OWNER, h.enable_date)
+    before = h.db_state()
+    long_name = "Opening Balance Equity " * 130  # about 3,000 characters; QBO names are at most 100
+    reply = await h.submit("submit_finale_balance", amount="22,570.50", offset_account=long_name)
+    assert "at most 100" in reply.form_errors["offset_account"]
+    text = reply_text(await h.say(f"balance 22,570.50 {long_name}"))
+    assert text.startswith("**Nothing was changed.**") and "at most 100" in text
+    with pytest.raises(InputError, match="at most 100"):
+        h.service.set_finale_balance(cid, OWNER, Decimal("22570.50"), "x" * 101)
+    reply = await h.submit("submit_finale_balance", amount="22,570.50", offset_account="Opening\nBalance Equity")
+    assert "one line" in reply.form_errors["offset_account"]
+    assert h.db_state() == before
+    # Exactly 100 characters is a name QBO can hold.
+    h.service.set_finale_balance(cid, OWNER, Decimal("22570.50"), "E" * 100)
+    offsets = [c.value for c in h.confirmations() if c.field == "offset_account"]
+    assert offsets == ["E" * 100]
+
+
+async def test_text_that_cannot_be_stored_is_refused_with_a_clear_message(harness: Harness) -> None:
+    h = harness
+    cid = await ready_to_answer(h)
+    await h.service.set_enable_date(cid, OWNER, h.enable_date)
+    before = h.db_state()
+    for typed in ("balance 12\x00", "revenue yes\x00", "backup 2026-01-01 ref\ud800"):
+        text = reply_text(await h.say(typed))
+        assert text.startswith("**Nothing was changed.**") and "Type it again as plain text" in text, typed
+    reply = await h.submit("submit_finale_balance", amount="12.00", offset_account="Equity\x00")
+    assert "NUL character" in reply.form_errors["offset_account"]
+    assert (
+        "NUL character"
+        in (await h.conversation.check_form(h.intent("submit_not_applicable", reason="a\x00")))["reason"]
+    )
+    with pytest.raises(InputError, match="lone UTF-16 surrogate"):
+        h.service.record_backup(cid, OWNER, h.today, "ref\udc00")
+    with pytest.raises(InputError, match="NUL character"):
+        h.service.mark_not_applicable(cid, OWNER, "opening-balance", "no stock\x00")
+    assert h.db_state() == before
 
 
 async def test_not_applicable_only_where_allowed(harness: Harness) -> None:
@@ -224,8 +286,16 @@ async def test_a_stale_acknowledgement_is_refused(harness: Harness) -> None:
     moved = next(r for r in rows if r["asset_value"] > 0)
     qbo_make_inactive(h.runtime, moved["id"])  # someone deactivated one item meanwhile
     await h.service.run_checks(cid, OWNER, ["deactivation"])
+    # Its value still moved (QBO wrote it off): the figures stay the same.
+    assert h.service.status(cid).results["deactivation"].ack_key == shown.ack_key
+    # Then stock is received on another item (a QBO bill): now the amount that will move is larger.
+    received = next(r for r in rows if r["id"] != moved["id"] and r["purchase_cost"] > 0)
+    record = next(i for i in h.company.qbo.items if i.id == received["id"])
+    record.qty_on_hand = (record.qty_on_hand or Decimal(0)) + 2
+    h.runtime.qbo_state.forget_answers()
+    await h.service.run_checks(cid, OWNER, ["deactivation"])
     now = h.service.status(cid).results["deactivation"]
-    assert now.amounts["total_to_expense"] == h.planted["total_to_expense"] - moved["asset_value"]
+    assert now.amounts["total_to_expense"] == h.planted["total_to_expense"] + 2 * received["purchase_cost"]
     before = h.db_state()
     with pytest.raises(InputError) as caught:
         h.service.acknowledge(cid, OWNER, "deactivation", shown.ack_key or "", "I understand")

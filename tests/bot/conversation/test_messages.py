@@ -84,6 +84,7 @@ def deactivation_result(enable_date: date | None) -> CheckResult:
         items=tuple(items),
         products=tuple(product(f"SKU-{i}") for i in range(12)),
         accounts=(account("81", "Inventory Asset"),),
+        adjustments=(),
     )
     return run("deactivation", snap, factories.answers(enable_date=enable_date, enable_date_decided=True))
 

@@ -74,3 +74,13 @@ def test_costs_fetched_for_another_date_are_not_trusted() -> None:
         answers(enable_date=D, enable_date_decided=True),
     )
     assert result.status is Status.ERROR and result.id == "average-cost.E904"
+
+
+def test_product_ids_differing_only_by_surrounding_space_or_case_match_the_report() -> None:
+    """Finale's report trims ids ("W-100") while the product list may keep a trailing space ("W-100 ")."""
+    products = [product("W-100 "), product("b-3/8"), product(" Gadget")]
+    costs: dict[str, Decimal | None] = {"W-100": Decimal("1234.50"), "B-3/8": Decimal("0.13"), "gadget": None}
+    result = run(SLUG, snap(products, costs), answers(enable_date=D, enable_date_decided=True))
+    assert result.status is Status.FAIL
+    # Only the product whose cost is really missing is listed, and not as missing from the report.
+    assert [(f.id, f.detail) for f in result.findings] == [(" Gadget", "no average cost")]

@@ -22,6 +22,7 @@ def snap(
     **kw: object,
 ) -> Snapshot:
     kw.setdefault("company", company())
+    kw.setdefault("adjustments", ())
     return snapshot(
         items=tuple(items),
         products=tuple(products),

@@ -27,6 +27,7 @@ def snap(
         products=tuple(products or []),
         item_transactions=None if txns is None else tuple(txns),
         enable_date=enable_date,
+        adjustments=(),
     )
 
 
@@ -110,6 +111,14 @@ def test_data_fetched_for_another_enable_date_is_not_trusted() -> None:
     assert result.status is Status.ERROR and result.id == "inventory-items.E904"
 
 
-def test_inactive_and_other_types_are_ignored() -> None:
+def test_other_types_and_unused_inactive_items_are_ignored() -> None:
     items = [item("1", "Plate (deleted)", active=False), item("2", "Shipping", type="NonInventory")]
-    assert run(SLUG, snap(items, [], txns=[txn("1", D)]), DECIDED).status is Status.PASS
+    assert run(SLUG, snap(items, [], txns=[txn("2", D), txn("1", date(2025, 6, 30))]), DECIDED).status is Status.PASS
+
+
+def test_an_inactive_item_still_used_from_the_enable_date_fails() -> None:
+    # Making an item inactive leaves the transactions that name it: QBO still tracks stock with it.
+    items = [item("1", "Plate (deleted)", active=False), item("2", "Shipping", type="NonInventory")]
+    result = run(SLUG, snap(items, [], txns=[txn("1", D)]), DECIDED)
+    assert result.status is Status.FAIL and result.id == "inventory-items.F002"
+    assert [f.id for f in result.findings] == ["1"] and "PO-500" in result.findings[0].detail

@@ -48,3 +48,11 @@ def test_every_negative_place_is_listed() -> None:
     result = run(SLUG, snapshot(stock=stock, products=()), answers())
     assert len(result.findings) == 1200
     assert "1,200 Finale products" in result.summary
+
+
+def test_stock_rows_whose_ids_differ_only_by_space_or_case_are_one_product() -> None:
+    stock = (row("A-1 ", "1", "-3", "L1"), row("a-1", "1", "5", "L2"), row("B", "1", "-1"))
+    result = run(SLUG, snapshot(stock=stock, products=(product("A-1"), product(" b ", "Blue mug"))), answers())
+    assert result.status is Status.FAIL
+    # A-1 at shelf 1 adds up to +2 across both spellings; B is found by its name despite the spaces.
+    assert [(f.id, f.name, f.quantity) for f in result.findings] == [("B", "Blue mug", Decimal("-1"))]

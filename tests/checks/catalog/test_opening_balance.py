@@ -30,6 +30,8 @@ def snap(
         inventory_balance={k: Decimal(v) for k, v in balances.items()},
         inventory_balance_date=balance_date,
         adjustments=adjustments,
+        items=(),
+        journal_entries=(),
         finale_inventory_value=None if finale is None else Decimal(finale),
     )
 

@@ -117,10 +117,11 @@ async def test_only_the_requested_needs_are_fetched(runtime: SandboxRuntime) -> 
 
 async def test_without_an_enable_date_nothing_dated_is_fetched(runtime: SandboxRuntime) -> None:
     rt = runtime
-    needs = frozenset({Need.QBO_INVENTORY_BALANCE, Need.QBO_ADJUSTMENTS, Need.FINALE_INVENTORY_VALUE})
+    # Inventory adjustments are not a dated read: QBO cannot filter them by date, and every write-off counts.
+    needs = frozenset({Need.QBO_INVENTORY_BALANCE, Need.QBO_JOURNAL_ENTRIES, Need.FINALE_INVENTORY_VALUE})
     snapshot = await load(rt, needs, dated=False)
     assert rt.qbo_state.requests == {} and rt.finale_state.request_count() == 0
-    assert snapshot.inventory_balance is None and snapshot.adjustments is None and snapshot.errors == {}
+    assert snapshot.inventory_balance is None and snapshot.journal_entries is None and snapshot.errors == {}
 
 
 async def test_every_need_loads_and_qbo_and_finale_run_in_parallel() -> None:
@@ -222,3 +223,32 @@ async def test_sources_that_are_not_connected() -> None:
     }
     assert not any(e.auth for e in snapshot.errors.values())
     assert snapshot.company is None and snapshot.stock is None
+
+
+async def test_each_write_off_is_valued_from_the_report_as_of_the_day_before() -> None:
+    with SandboxRuntime(demo_company(TODAY)) as rt:
+        await _valued_the_day_before(rt)
+
+
+async def _valued_the_day_before(rt: SandboxRuntime) -> None:
+    rt.fix("deactivate")  # QBO writes the stock off today, one inventory adjustment per item
+    today = datetime.now(rt.company.qbo.tz).date()
+    needs = frozenset({Need.QBO_COMPANY, Need.QBO_ITEMS, Need.QBO_ADJUSTMENTS, Need.QBO_WRITE_OFF_VALUATION})
+    rt.qbo_state.reset_counters()
+    snapshot = await load(rt, needs)
+    assert snapshot.errors == {}
+    assert snapshot.write_off_valuation is not None and set(snapshot.write_off_valuation) == {today - timedelta(days=1)}
+    lines = {v.item_id: v.asset_value for v in snapshot.write_off_valuation[today - timedelta(days=1)]}
+    for row in rt.planted_list("items_to_deactivate"):
+        if row["asset_value"]:
+            assert lines[str(row["id"])] == row["asset_value"]
+    # The adjustments are read whole (QBO refuses a TxnDate filter on them), the report once for that day.
+    assert sum(n for path, n in rt.qbo_state.requests.items() if path.endswith("InventoryValuationSummary")) == 1
+
+
+async def test_a_write_off_valuation_without_the_items_says_why(runtime: SandboxRuntime) -> None:
+    rt = runtime
+    needs = frozenset({Need.QBO_ADJUSTMENTS, Need.QBO_WRITE_OFF_VALUATION})  # no items: nothing to tell inactive
+    snapshot = await load(rt, needs)
+    assert Need.QBO_WRITE_OFF_VALUATION in snapshot.errors
+    assert "could not be valued" in snapshot.errors[Need.QBO_WRITE_OFF_VALUATION].message

@@ -4,8 +4,11 @@ demo's `sandbox` and `as <name>` commands, from `start` to "Ready to enable"."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.app import Core
 from bot.checklist.views import Actor
@@ -13,6 +16,7 @@ from bot.demo import DEMO_SCOPE, DemoConversation, sandbox_command
 from checks.money import money
 from handlers.console.chat import ConsoleChat, LineSource, script_lines
 from handlers.console.demo import switch_user
+from sandbox.generate.common import first_of_month
 from tests.bot.harness import OWNER, Harness
 
 # As `preflight demo` names people: `as <name>` switches to `console:<name>`.
@@ -25,7 +29,7 @@ def console(h: Harness, script: str) -> tuple[ConsoleChat, io.StringIO]:
     chat = ConsoleChat(
         DemoConversation(core, h.runtime), DEMO_SCOPE, DANA, LineSource(iter(script.splitlines()), out), out
     )
-    chat.extra = {"sandbox": sandbox_command(h.runtime), "as": switch_user(chat)}
+    chat.extra = {"sandbox": sandbox_command(h.runtime, h.service), "as": switch_user(chat)}
     return chat, out
 
 
@@ -66,7 +70,7 @@ check
 backup
 {yesterday.isoformat()}
 rewind-123
-acknowledge opening-balance
+acknowledge inventory-items
 1
 y
 quit
@@ -85,7 +89,8 @@ this line is never read
     assert "Made 12 QBO inventory items inactive" in text
     assert "== QuickBooks backup ==" in text and f"Date of the backup (YYYY-MM-DD) [{h.today.isoformat()}]: " in text
     assert "== Ready to enable: Acme Outdoor Goods ==" in text
-    assert f"Moved to expense by deactivation : {money(total, 'USD')}" in text
+    # Fields are aligned on the longest label.
+    assert re.search(rf"Moved to expense by deactivation +: {re.escape(money(total, 'USD'))}\n", text)
     assert text.rstrip().endswith("Bye.")
     # The declined dialog and Raj's attempt recorded nothing: one confirmation per step, all by the owner.
     assert [(s, k) for s, k, _ in confirmations(h)] == [
@@ -95,7 +100,7 @@ this line is never read
         ("revenue-invoices", "answer"),
         ("deactivation", "acknowledge"),
         ("backup", "confirm"),
-        ("opening-balance", "acknowledge"),
+        ("inventory-items", "acknowledge"),  # what making the other items inactive wrote off
     ]
     assert {u for _, _, u in confirmations(h)} == {OWNER.name}
     view = h.service.find(DEMO_SCOPE)
@@ -173,3 +178,48 @@ async def test_exported_files_are_saved_where_the_transcript_says(harness: Harne
     assert f"(saved to {saved})" in out.getvalue()
     rows = saved.read_bytes().decode("utf-8-sig").splitlines()
     assert len(rows) == 1 + len(h.planted["items_to_deactivate"])  # a header, then one row per item
+
+
+@pytest.mark.parametrize("months", [1, -1], ids=["next-month", "previous-month"])
+async def test_the_demo_finishes_with_an_enable_date_other_than_the_sandbox_default(
+    harness: Harness, months: int
+) -> None:
+    """The sandbox fixes follow the date the owner chose, e.g. the README's 2026-12-01, not the planted one."""
+    h = harness
+    chosen = first_of_month(h.enable_date, months)
+    assert chosen != h.enable_date and chosen > h.close_date
+    yesterday = h.today - timedelta(days=1)
+    script = f"""start Acme Outdoor Goods
+confirm admin-access
+1
+y
+enable-date {chosen.isoformat()}
+confirm other-apps
+1
+y
+revenue yes
+acknowledge deactivation
+1
+y
+sandbox all
+check
+backup
+{yesterday.isoformat()}
+rewind-123
+acknowledge opening-balance
+1
+y
+quit
+"""
+    chat, out = console(h, script)
+    await chat.run()
+    text = out.getvalue()
+    d1 = chosen - timedelta(days=1)
+    assert f"Posted the opening journal entry dated {d1.isoformat()}" in text
+    assert "== Ready to enable: Acme Outdoor Goods ==" in text
+    view = h.service.find(DEMO_SCOPE)
+    assert view is not None and view.enable_date == chosen
+    status = h.service.status(view.id)
+    assert status.ready, [
+        (s.slug, status.results[s.slug].summary) for s in status.outstanding if s.slug in status.results
+    ]

@@ -34,6 +34,7 @@ from bot.cards import (
     Text,
     TextField,
 )
+from handlers.slack.modals import form_errors_response, form_id_of, read_form_values, render_home, render_modal
 from handlers.slack.render import (
     STATUS_EMOJI,
     action_pattern,
@@ -41,14 +42,9 @@ from handlers.slack.render import (
     fallback_text,
     file_uploads,
     fit_keeping_amounts,
-    form_errors_response,
-    form_id_of,
     parse_action_id,
-    read_form_values,
     render_blocks,
-    render_home,
     render_message,
-    render_modal,
     render_response,
     status_line,
     to_mrkdwn,

@@ -7,19 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.checklist.views import ScopeKey
-from checks.registry import registry
+from sandbox.runtime import RUNTIME_CLIENT
 from tests.handlers.slack.conftest import CHANNEL, TEAM, Posted, SlackHarness, find_button, link_of
-
-TITLES = {spec.slug: spec.title for spec in registry.all()}
-# What a person does in QBO or Finale to clear each automatic check (sandbox/runtime.py FIXES).
-FIXES = {
-    "inventory-items": "unknown-items",
-    "deactivation": "deactivate",
-    "average-cost": "costs",
-    "negative-qoh": "stock",
-    "revenue-invoices": "invoices",
-    "opening-balance": "journal",
-}
+from tests.handlers.walking import FIXES, TITLES
 
 
 def step_scope(h: SlackHarness) -> ScopeKey:
@@ -104,7 +94,8 @@ async def test_full_walk_of_the_demo_company_through_slack(harness: SlackHarness
         elif cleared(step, slug):
             await h.press(step, "next")  # cleared by the re-check: on to the next open step
         elif slug in FIXES and slug not in fixed:
-            runtime.fix(FIXES[slug])
+            for fix in FIXES[slug]:
+                runtime.fix(fix)
             fixed.add(slug)
             await h.press(step, "recheck", slug)
         else:
@@ -149,3 +140,9 @@ async def test_full_walk_of_the_demo_company_through_slack(harness: SlackHarness
     ]
     assert all(c.ok for c in h.api.calls() if isinstance(c.response, dict))
     h.assert_everything_valid()
+
+    # Preflight only read: every QBO request was a GET or a query, every Finale request a GET (the sandbox's
+    # own fixes, the person fixing QuickBooks, are the only writes the simulators saw).
+    assert [r for r in runtime.qbo_state.writes() if r.client != RUNTIME_CLIENT] == []
+    assert runtime.finale_state.writes() == []
+    assert runtime.qbo_state.request_log and runtime.finale_state.calls

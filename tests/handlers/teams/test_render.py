@@ -29,6 +29,7 @@ from bot.cards import (
     TextField,
 )
 from bot.checklist.views import Actor, Change, ChecklistStatus, ChecklistView, ScopeKey
+from bot.conversation import forms as f
 from bot.conversation import messages as m
 from bot.reminders import messages as rm
 from checks.answers import Answers, Confirmation
@@ -199,6 +200,12 @@ def every_card(results: dict[str, CheckResult]) -> dict[str, list[Card]]:
             rm.reminder_card(status, timezone=tz, next_at=None, recheck_error="QuickBooks timed out"),
         ],
         "all_clear_card": [rm.all_clear_card(ready)],
+        "owners_card": [m.owners_card(m.PICK_A_PERSON), m.owners_card(f"Owners of this checklist: {NASTY}.")],
+        "welcome_card": [m.welcome_card()],
+        "form_errors_card": [
+            m.form_errors_card("enable_date", "", {"enable_date": f"The books are closed through {NASTY}."}),
+            m.form_errors_card("not_applicable", "opening-balance", {"reason": "Say why.", "other": "Also this."}),
+        ],
         # Cards the conversation assembles itself (the export, the QuickBooks link, a confirmation prompt).
         "conversation": [
             Card((Text("The QuickBooks items to deactivate, as CSV."),), "Items to deactivate", (csv,)),
@@ -219,11 +226,12 @@ def every_card(results: dict[str, CheckResult]) -> dict[str, list[Card]]:
 def every_form() -> dict[str, list[Form]]:
     spec = registry.get("opening-balance")
     return {
-        "enable_date_form": [m.enable_date_form(view(), date(2026, 9, 30)), m.enable_date_form(view(), None)],
-        "backup_form": [m.backup_form(date(2026, 10, 20))],
-        "finale_balance_form": [m.finale_balance_form(date(2026, 10, 31)), m.finale_balance_form(None)],
-        "finale_credentials_form": [m.finale_credentials_form("acme"), m.finale_credentials_form(None)],
-        "not_applicable_form": [m.not_applicable_form(spec)],
+        "enable_date_form": [f.enable_date_form(view(), date(2026, 9, 30)), f.enable_date_form(view(), None)],
+        "backup_form": [f.backup_form(date(2026, 10, 20))],
+        "finale_balance_form": [f.finale_balance_form(date(2026, 10, 31)), f.finale_balance_form(None)],
+        "finale_credentials_form": [f.finale_credentials_form("acme"), f.finale_credentials_form(None)],
+        "not_applicable_form": [f.not_applicable_form(spec)],
+        "add_owner_form": [f.add_owner_form()],
     }
 
 
@@ -239,7 +247,7 @@ def test_every_builder_is_rendered_here(demo_results: dict[str, CheckResult]) ->
     # A new card or form builder must be added to this file, so that Teams renders it too.
     cards = every_card(demo_results)
     assert builders(m, "Card") | builders(rm, "Card") <= set(cards)
-    assert builders(m, "Form") == set(every_form())
+    assert builders(f, "Form") == set(every_form())
 
 
 def test_every_card_is_valid_adaptive_card_1_5(validator: Any, demo_results: dict[str, CheckResult]) -> None:
@@ -399,7 +407,7 @@ def test_divider_separates_the_next_element() -> None:
 
 
 def test_dates_are_input_date_and_the_submit_carries_form_and_context(validator: Any) -> None:
-    form = m.enable_date_form(view(), date(2026, 9, 30))
+    form = f.enable_date_form(view(), date(2026, 9, 30))
     card = render_form(form)
     (date_input,) = of_type(card, "Input.Date")
     assert date_input["id"] == "enable_date" and date_input["value"] == "2026-11-01"
@@ -415,13 +423,13 @@ def test_dates_are_input_date_and_the_submit_carries_form_and_context(validator:
         "context": "",
     }
     assert "associatedInputs" not in submit and submit["fallback"]["type"] == "Action.Submit"
-    na = render_form(m.not_applicable_form(registry.get("opening-balance")))
+    na = render_form(f.not_applicable_form(registry.get("opening-balance")))
     assert na["actions"][0]["data"]["context"] == "opening-balance"
     assert of_type(na, "Input.Text")[0]["isMultiline"] is True
 
 
 def test_secrets_are_never_echoed(validator: Any) -> None:
-    form = m.finale_credentials_form("acme")
+    form = f.finale_credentials_form("acme")
     values = {"account": "acme", "api_key": "KEY-123", "api_secret": "SECRET-456"}
     card = render_form(form, values=values, errors={"api_key": "Finale refused this key."})
     assert_valid(validator, card)
@@ -447,13 +455,13 @@ def test_person_fields(validator: Any) -> None:
 
 
 def test_read_form_values_from_either_delivery() -> None:
-    form = m.enable_date_form(view(), None)
+    form = f.enable_date_form(view(), None)
     data = {"action": "submit_enable_date", "form_id": "enable_date", "enable_date": "2026-12-01", "blank": "no"}
     assert read_form_values(form, data) == {"enable_date": "2026-12-01", "blank": "no"}
     invoke = {"action": {"type": "Action.Execute", "verb": "submit_enable_date", "data": data}}
     assert read_form_values(form, invoke) == read_form_values(form, data)
     assert read_form_values(form, {"enable_date": "", "blank": "maybe"}) == {"enable_date": None, "blank": None}
-    backup = m.backup_form(date(2026, 10, 1))
+    backup = f.backup_form(date(2026, 10, 1))
     assert read_form_values(backup, {"backup_date": " 2026-10-01 ", "reference": 7}) == {
         "backup_date": "2026-10-01",
         "reference": None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,16 +37,24 @@ def test_deactivating_stocked_item_moves_value_to_shrinkage(sandbox: Sandbox) ->
     report = sandbox.get("reports/BalanceSheet", end_date=today).json()
     totals = [r["Summary"]["ColData"][1]["value"] for r in report["Rows"]["Row"]]
     assert totals[0] == totals[1] == "1268.75"
-    adjustments = sandbox.query(f"SELECT * FROM InventoryAdjustment WHERE TxnDate = '{today}'").json()
-    adjustment = adjustments["QueryResponse"]["InventoryAdjustment"][0]
+    # QBO does not filter inventory adjustments by TxnDate: read them all and pick today's.
+    refused = sandbox.query(f"SELECT * FROM InventoryAdjustment WHERE TxnDate = '{today}'")
+    assert refused.status_code == 400 and "TxnDate" in refused.text
+    adjustments = sandbox.query("SELECT * FROM InventoryAdjustment").json()
+    adjustment = next(a for a in adjustments["QueryResponse"]["InventoryAdjustment"] if a["TxnDate"] == today)
     assert adjustment["AdjustAccountRef"] == {"value": "91", "name": "Inventory Shrinkage"}
     detail = adjustment["Line"][0]["ItemAdjustmentLineDetail"]
     assert detail["QtyDiff"] == -25 and detail["ItemRef"]["value"] == "11"
     assert sandbox.company.ledger[-1].account_id == "91" and sandbox.company.ledger[-1].amount == Decimal("250.00")
     valuation = sandbox.get("reports/InventoryValuationSummary", report_date=today).json()
     assert valuation["Rows"]["Row"][-1]["ColData"][3]["value"] == "268.75"
-    # The day before, the books still held the Pump.
+    # The day before, the books still held the Pump, and so does the valuation report as of that day: the
+    # write-off is valued from it.
     assert balance(sandbox, "81", "2024-12-31") == "518.75"
+    yesterday = (datetime.now(sandbox.company.tz).date() - timedelta(days=1)).isoformat()
+    before = sandbox.get("reports/InventoryValuationSummary", report_date=yesterday).json()
+    pump = next(r for r in before["Rows"]["Row"] if r["ColData"][0].get("id") == "11")
+    assert [c["value"] for c in pump["ColData"][2:4]] == ["25.00", "250.00"]
 
 
 def test_deactivating_without_stock_posts_nothing_and_reactivation_strips_suffix(sandbox: Sandbox) -> None:

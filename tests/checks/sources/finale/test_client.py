@@ -125,3 +125,15 @@ async def test_a_redirect_loop_is_a_finale_error() -> None:
                 await client.products()
     assert "TooManyRedirects" in str(caught.value) and "Try again in a few minutes" in str(caught.value)
     assert SECRET not in str(caught.value) and KEY not in str(caught.value)
+
+
+async def test_the_finale_session_only_reads() -> None:
+    """Whatever a future change asks of it, the client's own session sends nothing but GET."""
+    import aiohttp
+
+    from checks.sources.finale.client import read_only_trace
+
+    async with aiohttp.ClientSession(trace_configs=[read_only_trace()]) as session:
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            with pytest.raises(FinaleError, match="only reads Finale"):
+                await session.request(method, "http://127.0.0.1:9/demo/api/product")

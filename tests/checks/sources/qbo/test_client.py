@@ -71,6 +71,20 @@ def test_revoked_connection_asks_an_owner_to_reconnect(sandbox: Sandbox) -> None
     assert saved == []
 
 
+def test_a_refused_refresh_token_stops_every_later_read_without_asking_again(sandbox: Sandbox) -> None:
+    """invalid_grant is final: one token request, then every read fails at once with the same message."""
+    source = make_source(sandbox)
+    refresh = sandbox.state.current_refresh_token(sandbox.realm_id)
+    assert refresh is not None
+    sandbox.state.revoke_refresh_token(refresh)
+    sandbox.state.expire_access_tokens()
+    before = sandbox.state.token_requests
+    for read in (source.company, source.accounts, source.items, source.company):
+        with pytest.raises(QboAuthError, match="reconnect QuickBooks Online"):
+            read()
+    assert sandbox.state.token_requests - before == 1
+
+
 def test_still_401_after_refresh_is_an_auth_error(sandbox: Sandbox) -> None:
     source = make_source(sandbox)
     sandbox.state.access_token_ttl = 0  # every token the simulator issues is already expired

@@ -31,7 +31,18 @@ def test_insecure_transport_only_for_loopback(monkeypatch: pytest.MonkeyPatch) -
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
     local = QboSource(config(environment="http://127.0.0.1:9/.well-known/openid_configuration"), None)
     assert local.api_base == "http://127.0.0.1:9/v3"
-    assert os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == "1"
+    # Plain http is allowed in the simulator's own sessions, never process-wide.
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_the_qbo_session_only_reads() -> None:
+    from checks.sources.qbo.session import ReadOnlySession, WriteRefused, allowed
+
+    assert allowed("GET", "https://q/v3/company/1/item/5") and allowed("post", "https://q/v3/company/1/query")
+    session = ReadOnlySession("id", token={"access_token": "t", "token_type": "Bearer"})
+    for method, path in (("POST", "/v3/company/1/item"), ("DELETE", "/v3/company/1/item/5"), ("PUT", "/x")):
+        with pytest.raises(WriteRefused):
+            session.request(method, "http://127.0.0.1:9" + path)
 
 
 def test_secrets_stay_out_of_reprs(sandbox: Sandbox) -> None:

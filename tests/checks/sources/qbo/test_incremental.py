@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checks.catalog._moves import valuation_days
 from checks.snapshot import Need
 from checks.sources.cache import MemoryPieces
 from checks.sources.qbo.incremental import IncrementalQbo
@@ -29,7 +30,9 @@ OPS = st.one_of(
     st.tuples(st.just("cost"), st.integers(0, 20), st.integers(1, 5000)),
     st.tuples(st.just("stock"), st.integers(0, 20), st.integers(-5, 5)),
     st.tuples(st.just("invoice"), st.integers(0, 20), st.integers(-400, 10)),
-    st.tuples(st.just("journal"), st.integers(1, 900), st.integers(1, 99999)),
+    # an item deactivated and written off on a back-dated day (read again as of the day before)
+    st.tuples(st.just("write_off"), st.integers(0, 20), st.integers(-60, 20), st.integers(1, 5)),
+    st.tuples(st.just("journal"), st.integers(-30, 900), st.integers(1, 99999)),
     st.tuples(st.just("reconnect")),
     st.tuples(st.just("jump"), st.integers(31, 45)),
     st.tuples(st.just("nothing")),
@@ -112,6 +115,27 @@ class World:
                 )
             )
             company.ledger += [Posting(day, "81", value), Posting(day, "91", -value)]
+        elif kind == "write_off":
+            item = self.item(op[1])
+            if item.type != "Inventory":
+                return
+            day = ENABLE + timedelta(days=op[2])
+            diff = -Decimal(op[3])
+            item.active = False
+            item.qty_on_hand = (item.qty_on_hand or Decimal(0)) + diff
+            self.touch(item)
+            value = (diff * item.purchase_cost).quantize(Decimal("0.01"))
+            company.transactions.append(
+                QboTxnRec(
+                    "InventoryAdjustment",
+                    company.next_id(),
+                    day,
+                    lines=[QboTxnLine(item.id, diff, value)],
+                    adjust_account_id="91",
+                    update_time=now,
+                )
+            )
+            company.ledger += [Posting(day, "81", value), Posting(day, "91", -value)]
         elif kind == "invoice":
             item = self.item(op[1])
             day = ENABLE + timedelta(days=op[2])
@@ -143,12 +167,17 @@ class World:
 
     def reads(self, reader: Any) -> dict[str, Any]:
         today = self.now().date()
+        items, adjustments = reader.items(), reader.adjustments()
+        days = valuation_days(items, adjustments, self.company.book_close_date)  # as the loader asks them
         return {
-            "items": reader.items(),
+            "items": items,
             "accounts": reader.accounts(),
             "txns": reader.item_transactions(ENABLE),
-            "adjustments": reader.adjustments(ENABLE),
+            "adjustments": adjustments,
+            "adjustments_since": reader.adjustments(ENABLE),
+            "journal_entries": reader.journal_entries(ENABLE - timedelta(days=1)),
             "valuation": reader.inventory_valuation(today),
+            "write_off_valuation": {day: reader.inventory_valuation(day) for day in days},
             "balance": reader.inventory_balance(ENABLE - timedelta(days=1)),
         }
 

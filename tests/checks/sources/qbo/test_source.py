@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -168,6 +168,29 @@ def test_deactivation_shows_up_in_what_the_checks_read(sandbox: Sandbox) -> None
     assert source.inventory_balance(today)["81"] == Decimal("268.75")
     assert [a.item_ids for a in source.adjustments(today)] == [("5",)]
     assert "5" not in {v.item_id for v in source.inventory_valuation(today)}
+    # The write-off: its quantity, the account QBO debited, and the item's value the day before.
+    (write_off,) = source.adjustments(today)
+    assert [(ln.item_id, ln.qty_diff) for ln in write_off.lines] == [("5", Decimal("-2"))]
+    assert write_off.account is not None and write_off.account.name == "Inventory Shrinkage"
+    before = {v.item_id: v for v in source.inventory_valuation(today - timedelta(days=1))}
+    assert (before["5"].qty, before["5"].asset_value) == (Decimal("2"), Decimal("250.00"))
+
+
+def test_journal_entries_are_read_as_signed_postings(sandbox: Sandbox) -> None:
+    line = {"DetailType": "JournalEntryLineDetail", "Amount": 12.34}
+    body = {
+        "TxnDate": "2025-02-03",
+        "Line": [
+            {**line, "JournalEntryLineDetail": {"PostingType": "Debit", "AccountRef": {"value": "81"}}},
+            {**line, "JournalEntryLineDetail": {"PostingType": "Credit", "AccountRef": {"value": "91"}}},
+        ],
+    }
+    assert sandbox.post("journalentry", body).status_code == 200
+    source = make_source(sandbox)
+    (entry,) = [e for e in source.journal_entries(date(2025, 2, 3)) if e.txn_date == date(2025, 2, 3)]
+    assert [(p.account_id, p.amount) for p in entry.postings] == [("81", Decimal("12.34")), ("91", Decimal("-12.34"))]
+    later = source.journal_entries(date(2025, 2, 4))
+    assert entry.id not in {e.id for e in later} and all(e.txn_date >= date(2025, 2, 4) for e in later)
 
 
 def test_find_items_by_name_escapes_quotes(sandbox: Sandbox) -> None:

@@ -1,8 +1,8 @@
-"""Work that goes on after Slack has its acknowledgement.
+"""Work that goes on after a chat platform has its acknowledgement.
 
-Slack wants an answer within 3 seconds; checks take longer. Listeners ack at once and hand the rest to
-`BackgroundTasks`, which keeps a reference to every task (asyncio only keeps weak ones), logs failures
-that escaped, and lets shutdown and tests wait until everything has finished.
+Slack wants an answer within 3 seconds and Teams within a few; checks take longer. Listeners ack at once
+and hand the rest to `BackgroundTasks`, which keeps a reference to every task (asyncio only keeps weak
+ones), logs failures that escaped, and lets shutdown and tests wait until everything has finished.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class BackgroundTasks:
         while self._tasks:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"{len(self._tasks)} Slack tasks still running after {timeout}s")
+                raise TimeoutError(f"{len(self._tasks)} background tasks still running after {timeout}s")
             await asyncio.wait(set(self._tasks), timeout=remaining)
 
     async def close(self, timeout: float = 30.0) -> None:
