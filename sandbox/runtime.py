@@ -211,6 +211,7 @@ class SandboxRuntime:
         qbo, enable = self.company.qbo, self.enable_date
         stand_ins: dict[str, str] = {}
         changed = 0
+        now = qbo.now()  # QBO stamps what it saves (MetaData times, which CDC answers by)
         for txn in qbo.transactions:
             if txn.entity == "InventoryAdjustment" or (enable is not None and txn.txn_date < enable):
                 continue
@@ -229,11 +230,15 @@ class SandboxRuntime:
                         unit_price=item.unit_price,
                         expense_account_id=item.expense_account_id,
                         income_account_id=item.income_account_id,
+                        create_time=now,
+                        update_time=now,
                     )
                     qbo.items.append(stand_in)
                     stand_ins[line.item_id] = stand_in.id
                 line.item_id = stand_ins[line.item_id]
                 touched = True
+            if touched:
+                txn.update_time = now
             changed += touched
         self.qbo_state.forget_answers()
         return changed
