@@ -187,8 +187,11 @@ async def main_async() -> None:
         _say({"ready": True, "rss_mb": current_rss_mb(), "at": datetime.now(UTC).isoformat()})
         await asyncio.get_running_loop().run_in_executor(_STDIN, next, lines)  # "go"
         result = await measure(service, checklist_id)
-        service.workers.close()
         _say(result)
+        # `go` again: a re-check of the same checklist (what it kept from the run before makes it incremental).
+        while (await asyncio.get_running_loop().run_in_executor(_STDIN, next, lines, "quit")).strip() == "go":
+            _say(await measure(service, checklist_id))
+        service.workers.close()
 
 
 def _say(message: dict[str, Any]) -> None:

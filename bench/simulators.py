@@ -35,7 +35,7 @@ from typing import Any
 
 from bench.machine import peak_rss_mb
 from checks.sources.qbo import ITEM_TXN_ENTITIES
-from sandbox.company import SandboxCompany
+from sandbox.company import FinaleInvoiceRec, SandboxCompany
 from sandbox.finale.app import create_finale_app
 from sandbox.finale.reports import average_cost_report_url, inventory_value_report_url
 from sandbox.finale.state import DEFAULT_ENTITY_CAP, FinaleSimState
@@ -88,6 +88,9 @@ def _serve_finale(company: SandboxCompany, conn: Connection) -> None:
                 conn.send({"ok": True})
             elif cmd == "rss":
                 conn.send({"peak_rss_mb": peak_rss_mb()})
+            elif cmd == "change":
+                conn.send({"changed": invoice_orders(company, int(command.get("orders", 0)))})
+                state.invalidate()
             else:
                 conn.send({"error": f"unknown command {cmd!r}"})
     finally:
@@ -211,6 +214,12 @@ class Simulators:
             return {"ok": True}, True
         if cmd == "tokens":
             return dict(self.tokens()), True
+        if cmd == "change":  # what a team does between two checks: items renamed, orders invoiced
+            with self.qbo_state.lock:
+                items = rename_items(self.company, int(command.get("items", 0)))
+            self.qbo_state.forget_answers()
+            orders = self.finale({"cmd": "change", "orders": int(command.get("orders", 0))})["changed"]
+            return {"items": items, "orders": orders}, True
         if cmd == "log":  # arrival times of the QBO requests (time.monotonic(), comparable across processes)
             with self.qbo_state.lock:
                 return {"times": [(r.at, r.path) for r in self.qbo_state.request_log]}, True
@@ -218,6 +227,36 @@ class Simulators:
             finale_rss = float(self.finale({"cmd": "rss"})["peak_rss_mb"])
             return {"peak_rss_mb": {"qbo": peak_rss_mb(), "finale": finale_rss}}, True
         return {"error": f"unknown command {cmd!r}"}, True
+
+
+def rename_items(company: SandboxCompany, count: int) -> int:
+    """Rename `count` QBO items, as QBO stamps them (LastUpdatedTime now)."""
+    qbo = company.qbo
+    changed = 0
+    for item in qbo.items[:count]:
+        item.name += " (renamed)"
+        item.sync_token += 1
+        item.update_time = qbo.now()
+        changed += 1
+    return changed
+
+
+def invoice_orders(company: SandboxCompany, count: int) -> int:
+    """Invoice `count` sales orders that have none, as Finale stamps both (lastUpdatedDate now, UTC)."""
+    account = company.finale
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    changed = 0
+    for order in account.orders:
+        if changed >= count:
+            break
+        if order.order_type != "SALES_ORDER" or order.invoice_ids:
+            continue
+        invoice_id = f"BENCH-{order.order_id}"
+        account.invoices.append(FinaleInvoiceRec(invoice_id, order.order_id, order.order_date, last_updated=now))
+        order.invoice_ids.append(invoice_id)
+        order.last_updated = now
+        changed += 1
+    return changed
 
 
 def lower_bound_inputs(company: SandboxCompany, today: date) -> dict[str, Any]:

@@ -8,7 +8,7 @@ the way a person would fix things in QBO or Finale.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,8 @@ class QboTxnRec:
     lines: list[QboTxnLine] = field(default_factory=list)
     adjust_account_id: str | None = None  # InventoryAdjustment only
     private_note: str | None = None
+    # When it was last written (its MetaData.LastUpdatedTime); None: at noon on its date, as generated.
+    update_time: datetime | None = None
 
 
 @dataclass
@@ -83,6 +85,7 @@ class QboJournalEntryRec:
     doc_number: str | None = None
     private_note: str | None = None
     sync_token: int = 0
+    update_time: datetime | None = None  # None: at noon on its date, as generated
 
 
 @dataclass
@@ -107,10 +110,16 @@ class QboCompanyRec:
     ledger: list[Posting] = field(default_factory=list)
     # The account QBO debits when an inventory item with stock is made inactive ("Inventory Shrinkage").
     shrinkage_account_id: str | None = None
+    # How far the company's clock runs ahead of this machine's (tests move it to jump days ahead).
+    clock_offset: timedelta = timedelta(0)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def now(self) -> datetime:
+        """The company's local time now (aware)."""
+        return datetime.now(self.tz) + self.clock_offset
 
     def account(self, account_id: str | None) -> QboAccountRec | None:
         return next((a for a in self.accounts if a.id == account_id), None)
@@ -191,6 +200,7 @@ class FinaleInvoiceRec:
     order_id: str
     invoice_date: datetime
     status: str = "INVOICE_APPROVED"  # INVOICE_IN_PROCESS | INVOICE_APPROVED | INVOICE_CANCELLED
+    last_updated: datetime | None = None  # None: its invoice date
 
 
 @dataclass

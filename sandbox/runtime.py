@@ -211,6 +211,7 @@ class SandboxRuntime:
         qbo, enable = self.company.qbo, self.enable_date
         stand_ins: dict[str, str] = {}
         changed = 0
+        now = qbo.now()  # QBO stamps what it saves (MetaData times, which CDC answers by)
         for txn in qbo.transactions:
             if txn.entity == "InventoryAdjustment" or (enable is not None and txn.txn_date < enable):
                 continue
@@ -229,11 +230,15 @@ class SandboxRuntime:
                         unit_price=item.unit_price,
                         expense_account_id=item.expense_account_id,
                         income_account_id=item.income_account_id,
+                        create_time=now,
+                        update_time=now,
                     )
                     qbo.items.append(stand_in)
                     stand_ins[line.item_id] = stand_in.id
                 line.item_id = stand_ins[line.item_id]
                 touched = True
+            if touched:
+                txn.update_time = now
             changed += touched
         self.qbo_state.forget_answers()
         return changed
@@ -281,8 +286,11 @@ class SandboxRuntime:
                 continue
             invoice_id = str(next_id)
             next_id += 1
-            account.invoices.append(FinaleInvoiceRec(invoice_id, order.order_id, order.order_date))
+            # Finale stamps both records with the moment of the change (their lastUpdatedDate), in UTC.
+            now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            account.invoices.append(FinaleInvoiceRec(invoice_id, order.order_id, order.order_date, last_updated=now))
             order.invoice_ids.append(invoice_id)
+            order.last_updated = now
             posted += 1
         self.finale_state.invalidate()
         return f"Posted {posted} invoices for completed sales orders."

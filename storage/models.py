@@ -404,6 +404,20 @@ class Download(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SourceCacheRecord(Base):
+    """What a checklist's last read of QBO or Finale kept for the next re-check (checks/sources/cache.py):
+    one compressed blob per piece, valid for one connection (`epoch`) and as of `synced_at`."""
+
+    __tablename__ = "source_cache"
+    __table_args__ = (UniqueConstraint("checklist_id", "piece"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id", ondelete="CASCADE"), index=True)
+    piece: Mapped[str] = mapped_column(String(64))  # e.g. "qbo.items", "finale.sales_orders"
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 class OAuthState(Base):
     """The `state` of Preflight's own QBO connect flow: random, single use, expiring."""
 

@@ -108,7 +108,9 @@ class ServiceBase:
         conn = connections.get_connection(s, checklist_id, db.ConnectionKind.QBO)
         if conn is None or not conn.refresh_token or not conn.realm_id:
             return None
-        return QboConnectionData(conn.realm_id, conn.access_token, conn.refresh_token, conn.access_token_expires_at)
+        return QboConnectionData(
+            conn.realm_id, conn.access_token, conn.refresh_token, conn.access_token_expires_at, conn.connected_at
+        )
 
     def _finale_data(self, s: Session, checklist_id: int) -> FinaleConnectionData | None:
         conn = connections.get_connection(s, checklist_id, db.ConnectionKind.FINALE)
@@ -120,6 +122,7 @@ class ServiceBase:
             api_key=conn.api_key,
             api_secret=conn.api_secret,
             report_urls=dict(conn.report_urls or {}),
+            connected_at=conn.connected_at,
         )
 
     # ------------------------------------------------------------ the confirmation log (append-only)

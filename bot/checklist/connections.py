@@ -24,6 +24,7 @@ class QboConnectionData:
     access_token: str | None
     refresh_token: str
     access_token_expires_at: datetime | None
+    connected_at: datetime | None = None  # a reconnect starts re-checks over from a full read
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class FinaleConnectionData:
     api_key: str
     api_secret: str
     report_urls: dict[str, str]
+    connected_at: datetime | None = None
 
 
 class SourceFactory(Protocol):

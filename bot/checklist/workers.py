@@ -45,6 +45,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.checklist.connections import FinaleConnectionData, QboConnectionData, SourceFactory, store_qbo_tokens
+from bot.checklist.kept import DatabasePieces, incremental_finale, incremental_qbo
 from bot.logs import configure_logging
 from bot.qbo_pace import share_qbo_pace
 from bot.settings import Settings
@@ -191,12 +192,18 @@ async def run_job(
     if probe is not None:
         probe.start()
     on_tokens = partial(store_qbo_tokens, sessions, job.checklist_id)
-    qbo = sources.qbo(job.qbo, on_tokens) if job.qbo is not None else None
+    # Each read re-reads only what changed since the checklist's last one (kept in the database).
+    kept = DatabasePieces(sessions, job.checklist_id)
+    qbo = None
+    if job.qbo is not None:
+        qbo = incremental_qbo(sources.qbo(job.qbo, on_tokens), job.qbo, kept, now=job.now, needs=job.plan.needs)
     args = (job.specs, job.answers, job.plan)
     if job.finale is None:
         outcome = await run_checks(*args, qbo=qbo, finale=None, now=job.now, views=job.views, on_outcome=done)
     else:
-        async with sources.finale(job.finale) as finale:
+        async with sources.finale(job.finale) as source:
+            tag = "" if job.qbo is None else ".with-qbo"
+            finale = incremental_finale(source, job.finale, kept, now=job.now, tag=tag)
             outcome = await run_checks(*args, qbo=qbo, finale=finale, now=job.now, views=job.views, on_outcome=done)
     (report,) = reports
     if deliver is None:

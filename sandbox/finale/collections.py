@@ -114,8 +114,8 @@ def invoice_fields(acct: str) -> list[Field]:
         Field("statusId", "str", lambda i: i.status),
         Field("invoiceDate", "date", lambda i: i.invoice_date),
         Field("createdDate", "date", lambda i: i.invoice_date),
-        # The model keeps no edit time for invoices; the invoice date stands in for it.
-        Field("lastUpdatedDate", "date", lambda i: i.invoice_date),
+        # An invoice never edited since was last updated on its date.
+        Field("lastUpdatedDate", "date", lambda i: i.last_updated or i.invoice_date),
     ]
 
 

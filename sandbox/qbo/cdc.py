@@ -15,13 +15,15 @@ from sandbox.qbo.responses import company_now, company_of, fault, json_response,
 CDC_MAX_OBJECTS = 1000
 CDC_LOOKBACK = timedelta(days=30)
 CDC_ENTITIES = frozenset({"Item", "Account", "JournalEntry", *engine.TXN_ENTITIES})
+# Entities CDC serves that the sandbox does not model: always unchanged.
+UNMODELLED = frozenset({"Purchase", "VendorCredit", "CreditMemo", "RefundReceipt", "Deposit", "Transfer", "Payment"})
 
 
 def _updated(company: QboCompanyRec, record: Any) -> datetime:
     if isinstance(record, QboItemRec):
         return render.local_time(company, record.update_time)
     if isinstance(record, QboTxnRec | QboJournalEntryRec):
-        return render.local_time(company, render.txn_moment(record.txn_date))
+        return render.local_time(company, render.updated_moment(record))
     start = company.company_start_date
     return render.local_time(company, datetime(start.year, start.month, start.day, 9))
 
@@ -65,7 +67,7 @@ async def cdc(request: web.Request) -> web.Response:
             "2080",
             element="changedSince",
         )
-    unknown = [e for e in entities if e not in CDC_ENTITIES]
+    unknown = [e for e in entities if e not in CDC_ENTITIES | UNMODELLED]
     if unknown:
         return fault(
             company,
@@ -80,7 +82,9 @@ async def cdc(request: web.Request) -> web.Response:
     names = render.AccountNames(company)
     for entity in entities:
         source: list[Any]
-        if entity == "Item":
+        if entity in UNMODELLED:
+            source = []
+        elif entity == "Item":
             source = list(index.sorted(company))
         elif entity == "Account":
             source = list(company.accounts)

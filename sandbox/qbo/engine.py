@@ -66,7 +66,7 @@ def _txn_fields(company: QboCompanyRec) -> dict[str, Field]:
         "TxnDate": Field("date", lambda r: r.txn_date),
         "DocNumber": Field("str", lambda r: r.doc_number),
         "MetaData.CreateTime": Field("datetime", moment),
-        "MetaData.LastUpdatedTime": Field("datetime", moment),
+        "MetaData.LastUpdatedTime": Field("datetime", lambda r: render.local_time(company, render.updated_moment(r))),
     }
 
 

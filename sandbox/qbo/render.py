@@ -65,12 +65,12 @@ def timestamp(company: QboCompanyRec, moment: datetime) -> str:
 
 def response_time(company: QboCompanyRec | None) -> str:
     """The envelope's `time`, with milliseconds: `2015-04-22T11:04:34.194-07:00`."""
-    now = datetime.now(company.tz) if company is not None else datetime.now().astimezone()
+    now = company.now() if company is not None else datetime.now().astimezone()
     return now.isoformat(timespec="milliseconds")
 
 
 def today(company: QboCompanyRec) -> date:
-    return datetime.now(company.tz).date()
+    return company.now().date()
 
 
 def meta(company: QboCompanyRec, created: datetime, updated: datetime) -> JSON:
@@ -83,6 +83,11 @@ def txn_moment(txn_date: date) -> datetime:
 
 
 # ------------------------------------------------------------------ envelopes and faults
+
+
+def updated_moment(record: QboTxnRec | QboJournalEntryRec) -> datetime:
+    """A transaction's MetaData.LastUpdatedTime: when it was last written, else noon on its date."""
+    return record.update_time if record.update_time is not None else txn_moment(record.txn_date)
 
 
 def envelope(company: QboCompanyRec | None, **body: Any) -> JSON:
@@ -234,6 +239,7 @@ _LINE_DETAIL = {
 
 def txn_json(company: QboCompanyRec, txn: QboTxnRec, item_names: dict[str, str], names: AccountNames) -> JSON:
     moment = txn_moment(txn.txn_date)
+    updated = updated_moment(txn)
 
     def item_ref(item_id: str) -> JSON:
         name = item_names.get(item_id)
@@ -259,7 +265,7 @@ def txn_json(company: QboCompanyRec, txn: QboTxnRec, item_names: dict[str, str],
                 "sparse": False,
                 "Line": lines,
                 "Id": txn.id,
-                "MetaData": meta(company, moment, moment),
+                "MetaData": meta(company, moment, updated),
             }
         )
     detail = _LINE_DETAIL[txn.entity]
@@ -285,7 +291,7 @@ def txn_json(company: QboCompanyRec, txn: QboTxnRec, item_names: dict[str, str],
             "sparse": False,
             "Id": txn.id,
             "SyncToken": "0",
-            "MetaData": meta(company, moment, moment),
+            "MetaData": meta(company, moment, updated),
             "DocNumber": txn.doc_number,
             "TxnDate": txn.txn_date.isoformat(),
             "CurrencyRef": {
@@ -328,7 +334,7 @@ def journal_entry_json(company: QboCompanyRec, entry: QboJournalEntryRec, names:
             "Adjustment": False,
             "Id": entry.id,
             "TxnTaxDetail": {},
-            "MetaData": meta(company, moment, moment),
+            "MetaData": meta(company, moment, updated_moment(entry)),
         }
     )
 

@@ -9,7 +9,7 @@ had stock then), valued at its average cost
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -214,7 +214,7 @@ def balance_sheet(company: QboCompanyRec, *, start: date | None, end: date, basi
         ),
     ]
     header: JSON = {
-        "Time": render.timestamp(company, datetime.now(company.tz)),
+        "Time": render.timestamp(company, company.now()),
         "ReportName": "BalanceSheet",
         "ReportBasis": basis or company.report_basis,
         "StartPeriod": (start or fy_start).isoformat(),
@@ -306,7 +306,7 @@ def inventory_valuation_summary(company: QboCompanyRec, report_date: date, *, ex
             "StartPeriod": report_date.isoformat(),
             "Currency": company.home_currency,
             "EndPeriod": report_date.isoformat(),
-            "Time": render.timestamp(company, datetime.now(company.tz)),
+            "Time": render.timestamp(company, company.now()),
         }
     )
     return {

@@ -67,4 +67,4 @@ def server_error(company: QboCompanyRec | None) -> web.Response:
 
 
 def company_now(company: QboCompanyRec) -> datetime:
-    return datetime.now(company.tz)
+    return company.now()

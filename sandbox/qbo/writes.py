@@ -99,6 +99,7 @@ def _write_off(company: QboCompanyRec, item: QboItemRec) -> None:
             lines=[QboTxnLine(item_id=item.id, qty=-qty, amount=-value)],
             adjust_account_id=shrinkage,
             private_note=memo,
+            update_time=company_now(company),
         )
     )
     if value != 0 and asset is not None:
@@ -280,6 +281,7 @@ async def create_journal_entry(request: web.Request) -> web.Response:
         lines=postings,
         doc_number=str(body["DocNumber"]) if body.get("DocNumber") else None,
         private_note=str(body["PrivateNote"]) if body.get("PrivateNote") else None,
+        update_time=company_now(company),
     )
     company.journal_entries.append(entry)
     company.ledger.extend(postings)

@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "reminder_deliveries",
     "conversation_references",
     "oauth_states",
+    "source_cache",
     "downloads",
     "slack_installations",
     "slack_bots",
@@ -40,7 +41,7 @@ EXPECTED_TABLES = {
 def test_upgrade_from_scratch_creates_every_table(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0006_downloads"
+    assert current_revision(db_url) == head_revision() == "0005_source_cache"
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:

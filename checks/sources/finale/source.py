@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -100,7 +100,13 @@ class FinaleSource(FinaleConnection):
         return result
 
     async def sales_orders(self, since: date | None) -> list[SalesOrder]:
-        """Sales orders dated on or after `since` (all of them when None), each exactly once.
+        """Sales orders dated on or after `since` (all of them when None), each exactly once, with the
+        invoices that count for them (see `sales_order_parts`)."""
+        merged, invoice_rows = await self.sales_order_parts(since)
+        return await _off_loop(combine_orders, merged, invoice_rows)
+
+    async def sales_order_parts(self, since: date | None) -> tuple[dict[Any, SalesOrder | None], list[tuple[Any, ...]]]:
+        """The orders as read ({orderId: SalesOrder, None when dated before `since`}) and the invoice rows.
 
         One filtered request usually answers. When the answer is cut at the entity cap, the orders are read
         again in `lastUpdatedDate` windows of at most 30 days (concurrently, bounded), each window halved
@@ -128,11 +134,32 @@ class FinaleSource(FinaleConnection):
                 merged.update(window)
         # Then the invoices (after the orders, so the two large answers are never decoded at once): an order's
         # invoice list can name a cancelled invoice, and an invoice may name its order without being listed.
-        live, cancelled = await self._invoice_links(since)
-        return await _off_loop(_with_invoices, [o for o in merged.values() if o is not None], live, cancelled)
+        return merged, await self._invoice_rows(since)
 
-    async def _invoice_links(self, since: date | None) -> tuple[dict[str, set[str]], set[str]]:
-        """Invoices by the order they belong to (its id), and the URLs of cancelled invoices."""
+    async def changed_sales_orders(
+        self, since: date | None, lo: datetime, hi: datetime
+    ) -> tuple[dict[Any, SalesOrder | None], list[tuple[Any, ...]], bool]:
+        """The sales orders and invoices changed within one `lastUpdatedDate` window (at most 30 days), as
+        `sales_order_parts` gives them, and whether either answer reached the entity cap."""
+        window = {"lastUpdatedDate": [lo.strftime(TIMESTAMP), hi.strftime(TIMESTAMP)]}
+        orders_spec = {"orderTypeId": ["SALES_ORDER", "SALES_ORDER"], **window}
+        orders, n_rows, _ = await self._collection(
+            "order", orders_spec, convert=lambda p: _orders_from(p, since), keep=ORDER_COLUMNS
+        )
+        rows: list[tuple[Any, ...]] = await self._collection(
+            "invoice", window, convert=_invoice_rows, keep=INVOICE_COLUMNS
+        )
+        return orders, rows, n_rows >= self.entity_cap or len(rows) >= self.entity_cap
+
+    async def changed_products(self, lo: datetime, hi: datetime) -> tuple[list[FinaleProduct], bool]:
+        """The products changed within one `lastUpdatedDate` window, and whether the answer reached the cap."""
+        spec = {"lastUpdatedDate": [lo.strftime(TIMESTAMP), hi.strftime(TIMESTAMP)]}
+        payload = await self._collection("product", spec, keep=PRODUCT_COLUMNS)
+        products = await _off_loop(self._products_from, payload)
+        return products, len(products) >= self.entity_cap
+
+    async def _invoice_rows(self, since: date | None) -> list[tuple[Any, ...]]:
+        """Invoice rows (url, order url, status, last updated) dated on or after `since`."""
         spec: dict[str, list[Any]] = {}
         if since is not None:
             # An order's invoice is never dated before the order.
@@ -150,7 +177,7 @@ class FinaleSource(FinaleConnection):
                 windows.append(self._collection("invoice", window, convert=_invoice_rows, keep=INVOICE_COLUMNS))
                 lo = hi
             rows = [row for part in await asyncio.gather(*windows) for row in part]
-        return await _off_loop(_invoice_index, rows)
+        return rows
 
     async def average_costs(self, as_of: date) -> dict[str, Decimal | None]:
         """Average cost per product id on `as_of` from the configured report; None where Finale shows "--"."""
@@ -203,6 +230,15 @@ class FinaleSource(FinaleConnection):
             account=self.account,
             setting=setting,
         )
+
+
+def combine_orders(
+    merged: Mapping[Any, SalesOrder | None], invoice_rows: Sequence[tuple[Any, ...]]
+) -> list[SalesOrder]:
+    """The orders with the invoices that count: an order's invoice list can name a cancelled invoice, and an
+    invoice may name its order without being listed."""
+    live, cancelled = _invoice_index(invoice_rows)
+    return _with_invoices([o for o in merged.values() if o is not None], live, cancelled)
 
 
 def _stock_rows(payload: Any) -> list[tuple[Any, ...]]:

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -165,6 +166,7 @@ class QboConnection:
         self.auth_failure: QboAuthError | None = None
         self._auth: AuthClient | None = None
         self._local = threading.local()  # each thread's HTTP session (see _session)
+        self.first_answer_time: datetime | None = None  # QBO's `time` on its earliest answer (see _answered)
 
     # -------------------------------------------------------------- OAuth
 
@@ -300,15 +302,30 @@ class QboConnection:
     def _call(self, what: str, fn: Callable[[_Client], T], rank: Rank = Rank.ITEMS) -> T:
         generation, token = self._access()
         try:
-            return self._run(what, fn, self._client(token, rank))
+            return self._answered(self._run(what, fn, self._client(token, rank)))
         except _Unauthorized:
             pass
         self._after_401(generation)
         _, token = self._access()
         try:
-            return self._run(what, fn, self._client(token, rank))
+            return self._answered(self._run(what, fn, self._client(token, rank)))
         except _Unauthorized as exc:
             raise QboAuthError(RECONNECT, detail=f"401 after a token refresh: {what}") from exc
+
+    def _answered(self, result: T) -> T:
+        """Notes QBO's own time of the answer (its `time`): the earliest one tells incremental re-checks what
+        a full read is current as of, by QBO's clock rather than ours."""
+        stamp = result.get("time") if isinstance(result, dict) else None
+        if isinstance(stamp, str):
+            try:
+                moment = datetime.fromisoformat(stamp)
+            except ValueError:
+                return result
+            if moment.tzinfo is not None:
+                with self._lock:
+                    if self.first_answer_time is None or moment < self.first_answer_time:
+                        self.first_answer_time = moment
+        return result
 
     @staticmethod
     def _run(what: str, fn: Callable[[_Client], T], client: _Client) -> T:

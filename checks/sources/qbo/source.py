@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -253,9 +253,13 @@ class QboSource(QboConnection):
         fetched = self._fetch_all(jobs)
         return [t for entity in ITEM_TXN_ENTITIES for txn in fetched[entity] for t in txn]
 
-    def inventory_balance(self, on: date) -> dict[str, Decimal]:
-        """Balance on `on` of every account whose AccountSubType is Inventory (BalanceSheet, end_date=on)."""
-        inventory = [a for a in self.accounts() if a.account_sub_type == "Inventory"]
+    def inventory_balance(self, on: date, accounts: Sequence[QboAccount] | None = None) -> dict[str, Decimal]:
+        """Balance on `on` of every account whose AccountSubType is Inventory (BalanceSheet, end_date=on).
+
+        `accounts`: the accounts when the caller has them already (kept from an earlier read)."""
+        inventory = [
+            a for a in (self.accounts() if accounts is None else accounts) if a.account_sub_type == "Inventory"
+        ]
         qs = {"end_date": on.isoformat()}
         report = self._call("balance sheet", lambda qb: qb.get_report("BalanceSheet", qs), Rank.BALANCE_SHEET)
         wanted = {a.id for a in inventory}
@@ -284,6 +288,25 @@ class QboSource(QboConnection):
         where = f" WHERE TxnDate >= '{since.isoformat()}'"
         job = _Job("JournalEntry", "*", where, parse_journal_entry, Rank.ADJUSTMENTS)
         return [e for e in self._fetch_all([job])["JournalEntry"] if e is not None]
+
+    def changes(self, entities: Sequence[str], since: datetime) -> tuple[dict[str, list[dict[str, Any]]], str]:
+        """Change Data Capture: the entities changed since `since` (at most 30 days back), as raw rows per
+        entity (deleted ones carry `"status": "Deleted"`), and QBO's `time` of the answer."""
+        params = {"entities": ",".join(entities), "changedSince": since.isoformat(timespec="seconds")}
+        result = self._call(
+            "change data capture",
+            lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/cdc", params=params),
+            Rank.COMPANY,
+        )
+        with _readable("the changed entities"):
+            out: dict[str, list[dict[str, Any]]] = {}
+            for answer in (result or {}).get("CDCResponse") or []:
+                for group in answer.get("QueryResponse") or []:
+                    for entity in entities:
+                        rows = group.get(entity)
+                        if isinstance(rows, list):
+                            out.setdefault(entity, []).extend(r for r in rows if isinstance(r, dict))
+            return out, str((result or {}).get("time") or "")
 
     def find_items_by_name(self, name: str) -> list[QboItem]:
         """Items named exactly `name` (active or not); quotes in names are escaped as QBO expects."""
