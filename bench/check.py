@@ -58,6 +58,8 @@ def bench_settings(env: dict[str, Any], data_dir: Path) -> Settings:
             "finale_base_url": finale["base_url"],
             "finale_average_cost_report_url": finale["report_urls"]["average_cost"],
             "finale_inventory_value_report_url": finale["report_urls"]["inventory_value"],
+            # The re-check measurement turns incremental reads on; the full check measures a plain read.
+            "incremental_reads": bool(env.get("incremental", False)),
         },
     )
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         default=2000, ge=1, validation_alias="PREFLIGHT_INVOICE_VOLUME_WARN_PER_MONTH"
     )
     # Check runs at once, each in a worker process (bot/checklist/workers.py); 0 runs them in the server's.
+    # Re-checks read only what changed since the last read (QBO Change Data Capture, Finale lastUpdatedDate
+    # windows), kept per checklist in the database. Off until an unchanged re-check is faster than a full read.
+    incremental_reads: bool = Field(default=False, validation_alias="PREFLIGHT_INCREMENTAL_READS")
     check_processes: int = Field(default=2, ge=0, le=64, validation_alias="PREFLIGHT_CHECK_PROCESSES")
     # How long a replica holds an acknowledged request it is working on; another takes over when it lapses.
     request_lease_seconds: float = Field(

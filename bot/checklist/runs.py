@@ -66,6 +66,7 @@ class Runs(StatusReads):
             qbo_data,
             finale_data,
             self.registry.views_for(specs),
+            self.settings.incremental_reads,
         )
         report = await self.workers.run(job)  # the results are stored when it returns
         log.info("Checklist %s checked: %s", checklist_id, describe(report))

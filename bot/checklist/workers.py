@@ -54,7 +54,7 @@ from checks.registry import CheckSpec, ViewSpec, outcome_id
 from checks.results import CheckResult, Status
 from checks.runner import RunOutcome, run_checks
 from checks.snapshot import Need, QboCompany
-from checks.sources.loader import LoadPlan
+from checks.sources.loader import FinaleReader, LoadPlan, QboReader
 from checks.spans import SOURCES, Span, busy, last_end
 from storage import crypto
 from storage.db import session_factory
@@ -86,6 +86,7 @@ class CheckJob:
     qbo: QboConnectionData | None
     finale: FinaleConnectionData | None
     views: tuple[ViewSpec, ...] = ()  # built ahead of the checks that use them
+    incremental: bool = False  # re-read only what changed since the last read kept (PREFLIGHT_INCREMENTAL_READS)
 
     def moment(self, monotonic: float) -> datetime:
         """A time.monotonic() reading as a moment by the service's clock (results are stored with it)."""
@@ -192,18 +193,22 @@ async def run_job(
     if probe is not None:
         probe.start()
     on_tokens = partial(store_qbo_tokens, sessions, job.checklist_id)
-    # Each read re-reads only what changed since the checklist's last one (kept in the database).
-    kept = DatabasePieces(sessions, job.checklist_id)
-    qbo = None
+    # Incremental: each read re-reads only what changed since the checklist's last one (kept in the database).
+    kept = DatabasePieces(sessions, job.checklist_id) if job.incremental else None
+    qbo: QboReader | None = None
     if job.qbo is not None:
-        qbo = incremental_qbo(sources.qbo(job.qbo, on_tokens), job.qbo, kept, now=job.now, needs=job.plan.needs)
+        qbo = sources.qbo(job.qbo, on_tokens)
+        if kept is not None:
+            qbo = incremental_qbo(qbo, job.qbo, kept, now=job.now, needs=job.plan.needs)
     args = (job.specs, job.answers, job.plan)
     if job.finale is None:
         outcome = await run_checks(*args, qbo=qbo, finale=None, now=job.now, views=job.views, on_outcome=done)
     else:
         async with sources.finale(job.finale) as source:
             tag = "" if job.qbo is None else ".with-qbo"
-            finale = incremental_finale(source, job.finale, kept, now=job.now, tag=tag)
+            finale: FinaleReader = source
+            if kept is not None:
+                finale = incremental_finale(source, job.finale, kept, now=job.now, tag=tag)
             outcome = await run_checks(*args, qbo=qbo, finale=finale, now=job.now, views=job.views, on_outcome=done)
     (report,) = reports
     if deliver is None:
