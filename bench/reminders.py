@@ -120,7 +120,7 @@ def _drop(server_url: str, schema: str) -> None:
 
 
 def measure(
-    count: int = 1000, *, kill_after: float = 4.0, concurrency: int = 8, out: Path | None = None
+    count: int = 1000, *, kill_after: float = 4.0, concurrency: int = 4, out: Path | None = None
 ) -> dict[str, Any]:
     server_url = os.environ.get("PREFLIGHT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     schema, url = _schema(server_url)
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m bench.reminders", description=__doc__)
     p.add_argument("--checklists", type=int, default=1000)
-    p.add_argument("--concurrency", type=int, default=8, help="slots each replica delivers at once")
+    p.add_argument("--concurrency", type=int, default=4, help="slots each replica delivers at once")
     p.add_argument("--out", type=Path, default=Path(ROOT) / "bench" / "results")
     args = p.parse_args(argv)
     report = measure(args.checklists, concurrency=args.concurrency, out=args.out)

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     reminder_sweep_seconds: float = Field(
         default=15.0, gt=0, le=3600, validation_alias="PREFLIGHT_REMINDER_SWEEP_SECONDS"
     )
-    reminder_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="PREFLIGHT_REMINDER_CONCURRENCY")
+    reminder_concurrency: int = Field(default=4, ge=1, le=256, validation_alias="PREFLIGHT_REMINDER_CONCURRENCY")
 
     # QuickBooks Online (Intuit OAuth 2.0)
     qbo_client_id: str | None = Field(default=None, validation_alias="QBO_CLIENT_ID")
