@@ -17,7 +17,7 @@ import logging
 import secrets
 import zlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -164,3 +164,19 @@ def keep_moment(store: PieceStore, name: str, piece: dict[str, Any], synced: dat
         store.save(name + ".at", pack({"epoch": piece["epoch"], "version": piece["version"], "synced": synced}))
     except Exception:
         log.warning("Could not keep %s for the next re-check", name, exc_info=True)
+
+
+def unusable(
+    piece: dict[str, Any] | None, *, epoch: str, now: datetime, usable_for: timedelta, too_old: str
+) -> str | None:
+    """Why a kept piece cannot be brought up to date (so the read is a full one), or None when it can."""
+    if piece is None:
+        return "nothing kept"
+    if piece.get("epoch") != epoch:
+        return "kept from another connection"
+    synced = piece.get("synced")
+    if not isinstance(synced, datetime) or synced.tzinfo is None:
+        return "nothing kept"
+    if now - synced > usable_for:
+        return too_old
+    return None

@@ -111,6 +111,29 @@ def message_activity(
     return activity
 
 
+def _click(
+    kind: str,
+    *,
+    service_url: str,
+    app_id: str,
+    reply_to_id: str,
+    user: TeamsUser | None,
+    place: TeamsPlace | None,
+    root_id: str | None,
+) -> dict[str, Any]:
+    """A click on a card: in a channel it belongs to the thread the card is in."""
+    activity = _base(
+        kind,
+        service_url=service_url,
+        app_id=app_id,
+        user=user or TeamsUser(),
+        place=place or TeamsPlace(),
+        root_id=root_id or reply_to_id,
+    )
+    activity["replyToId"] = reply_to_id
+    return activity
+
+
 def submit_activity(
     value: dict[str, Any],
     *,
@@ -122,15 +145,16 @@ def submit_activity(
     root_id: str | None = None,
 ) -> dict[str, Any]:
     """An Action.Submit click: a message with no text whose `value` is the button's data merged with inputs."""
-    activity = _base(
+    activity = _click(
         "message",
         service_url=service_url,
         app_id=app_id,
-        user=user or TeamsUser(),
-        place=place or TeamsPlace(),
-        root_id=root_id or reply_to_id,  # in a channel: the thread the card is in
+        reply_to_id=reply_to_id,
+        user=user,
+        place=place,
+        root_id=root_id,
     )
-    activity.update(value=value, replyToId=reply_to_id)
+    activity["value"] = value
     return activity
 
 
@@ -146,17 +170,17 @@ def invoke_activity(
     root_id: str | None = None,
 ) -> dict[str, Any]:
     """An Action.Execute click: invoke `adaptiveCard/action`, the inputs merged into `data`."""
-    activity = _base(
+    activity = _click(
         "invoke",
         service_url=service_url,
         app_id=app_id,
-        user=user or TeamsUser(),
-        place=place or TeamsPlace(),
-        root_id=root_id or reply_to_id,
+        reply_to_id=reply_to_id,
+        user=user,
+        place=place,
+        root_id=root_id,
     )
     activity.update(
         name="adaptiveCard/action",
-        replyToId=reply_to_id,
         value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
     )
     return activity

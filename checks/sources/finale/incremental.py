@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from checks.snapshot import FinaleProduct, SalesOrder, StockRow
-from checks.sources.cache import PieceStore, keep_moment, keep_piece, load_piece
+from checks.sources.cache import PieceStore, keep_moment, keep_piece, load_piece, unusable
 from checks.sources.finale.source import combine_orders
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,13 @@ class IncrementalFinale:
         return piece
 
     def _unusable(self, piece: dict[str, Any] | None) -> str | None:
-        if piece is None:
-            return "nothing kept"
-        if piece.get("epoch") != self.epoch:
-            return "kept from another connection"
-        synced = piece.get("synced")
-        if not isinstance(synced, datetime) or synced.tzinfo is None:
-            return "nothing kept"
-        if self.now - synced > USABLE_FOR:
-            return "kept too long ago for one lastUpdatedDate window"
-        return None
+        return unusable(
+            piece,
+            epoch=self.epoch,
+            now=self.now,
+            usable_for=USABLE_FOR,
+            too_old="kept too long ago for one lastUpdatedDate window",
+        )
 
     def _window(self, piece: dict[str, Any]) -> tuple[datetime, datetime]:
         synced: datetime = piece["synced"]

@@ -39,7 +39,7 @@ from checks.snapshot import (
     QboJournalEntry,
     ValuationLine,
 )
-from checks.sources.cache import PieceStore, keep_moment, keep_piece, load_piece
+from checks.sources.cache import PieceStore, keep_moment, keep_piece, load_piece, unusable
 from checks.sources.errors import SourceError
 from checks.sources.qbo.parse import _datetime, _txn_parser, parse_adjustment, parse_item, parse_journal_entry
 
@@ -167,16 +167,13 @@ class IncrementalQbo:
             self._synced = moment if moment is not None and moment.tzinfo is not None else self.now
 
     def _unusable(self, piece: dict[str, Any] | None) -> str | None:
-        if piece is None:
-            return "nothing kept"
-        if piece.get("epoch") != self.epoch:
-            return "kept from another connection"
-        synced = piece.get("synced")
-        if not isinstance(synced, datetime) or synced.tzinfo is None:
-            return "nothing kept"
-        if self.now - synced > USABLE_FOR:
-            return "kept too long ago for change data capture"
-        return None
+        return unusable(
+            piece,
+            epoch=self.epoch,
+            now=self.now,
+            usable_for=USABLE_FOR,
+            too_old="kept too long ago for change data capture",
+        )
 
     def _drop_kept(self, reason: str) -> None:
         self.full_reads.extend(f"{name}: {reason}" for name in self._kept)
